@@ -1,0 +1,127 @@
+package auth
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// saveConnected records a freshly connected account: the secret goes to the
+// keychain first (if that fails nothing is recorded and the error says
+// why), then the profile and the index entry. Connecting an account that is
+// already in the index updates it in place.
+func (e *Engine) saveConnected(ctx context.Context, a Account, s Secret, rawProfile []byte) (Account, error) {
+	key := a.Key()
+	if err := e.saveSecret(ctx, key, s); err != nil {
+		return Account{}, err
+	}
+	if rawProfile != nil {
+		if err := e.index.SaveProfile(key, rawProfile); err != nil {
+			e.logf("save profile of %s: %v", key, err)
+		}
+	}
+	now := e.clock.Now()
+	saved, err := e.update(key, func(x *Account) bool {
+		connected := x.Connected
+		*x = a
+		x.Connected = connected
+		if x.Connected.IsZero() {
+			x.Connected = now
+		}
+		x.Status = StatusValid
+		return true
+	})
+	if err != nil {
+		return Account{}, err
+	}
+	e.mu.Lock()
+	delete(e.retries, key)
+	e.mu.Unlock()
+	e.schedule(saved)
+	return saved, nil
+}
+
+// ConnectAPIKey connects an API-key provider: it checks the key with the
+// catalogue's check request (when there is one) and stores it like a token.
+// The same key connected twice is one account.
+func (e *Engine) ConnectAPIKey(ctx context.Context, providerID, key string) (Account, error) {
+	p, err := e.provider(providerID)
+	if err != nil {
+		return Account{}, err
+	}
+	if !p.SupportsAPIKey() {
+		return Account{}, fmt.Errorf("%s does not take API keys: use Connect", p.Name)
+	}
+	key = strings.TrimSpace(key)
+	if key == "" {
+		return Account{}, fmt.Errorf("the API key is empty: %s", cmp.Or(p.APIKey.Help, "copy it from "+p.Name))
+	}
+	if err := e.checkAPIKey(ctx, p, key); err != nil {
+		return Account{}, err
+	}
+	sum := sha256.Sum256([]byte(p.ID + "\x00" + key))
+	a := Account{Provider: p.ID, ID: "key-" + hex.EncodeToString(sum[:6]), Name: p.Name + " API key", APIKey: true}
+	return e.saveConnected(ctx, a, Secret{APIKey: key}, nil)
+}
+
+func (e *Engine) checkAPIKey(ctx context.Context, p Provider, key string) error {
+	if p.APIKey.CheckURL == "" {
+		return nil
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.APIKey.CheckURL, nil)
+	if err != nil {
+		return fmt.Errorf("check the API key: %w", err)
+	}
+	req.Header.Set(p.APIKey.Header, p.APIKey.Prefix+key)
+	req.Header.Set("Accept", "application/json")
+	resp, err := e.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("check the API key: could not reach %s (%s); check your network connection", p.Name, networkReason(err))
+	}
+	resp.Body.Close()
+	switch {
+	case resp.StatusCode/100 == 2:
+		return nil
+	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
+		return fmt.Errorf("%s rejected the API key (HTTP %d): copy it again. %s", p.Name, resp.StatusCode, p.APIKey.Help)
+	default:
+		return fmt.Errorf("check the API key: %s answered HTTP %d; try again later", p.Name, resp.StatusCode)
+	}
+}
+
+// Disconnect removes an account: it revokes the refresh token and then the
+// access token at the provider when the catalogue names a revocation
+// endpoint (RFC 7009 section 2.1), then deletes the keychain item, the
+// profile and the index entry. If revocation fails the account is still
+// removed locally and a *RevokeError says the provider may still hold the
+// grant. If the keychain cannot be reached nothing is removed.
+func (e *Engine) Disconnect(ctx context.Context, key string) error {
+	a, ok := e.Account(key)
+	if !ok {
+		return fmt.Errorf("%w %q", ErrUnknownAccount, key)
+	}
+	s, err := e.loadSecret(ctx, key)
+	if err != nil && !errors.Is(err, ErrSecretNotFound) {
+		return fmt.Errorf("disconnect %s: %w", key, err)
+	}
+	var revokeErr error
+	if !a.APIKey && err == nil {
+		revokeErr = e.revokeAll(ctx, a.Provider, s)
+	}
+	if err := e.keychain.Delete(ctx, secretName(key)); err != nil {
+		return fmt.Errorf("disconnect %s: delete its token from the keychain: %w", key, err)
+	}
+	if err := e.index.DeleteProfile(key); err != nil {
+		e.logf("delete profile of %s: %v", key, err)
+	}
+	e.sched.Remove(key)
+	if _, err := e.update(key, func(*Account) bool { return false }); err != nil {
+		return fmt.Errorf("disconnect %s: %w", key, err)
+	}
+	return revokeErr
+}

@@ -1,0 +1,208 @@
+package auth
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/keyport/keyport/assets"
+	"golang.org/x/oauth2"
+)
+
+var callbackPage = template.Must(template.New("callback").Parse(assets.CallbackPage))
+
+// errWrongState reports a callback that does not belong to this flow; the
+// flow keeps waiting for the real one.
+var errWrongState = errors.New("this sign-in response does not belong to the sign-in Keyport is waiting for (its state does not match); it may come from an older attempt")
+
+// serveCallback answers the browser's redirect to the loopback server.
+func (f *Flow) serveCallback(w http.ResponseWriter, r *http.Request) {
+	status, acct, err := f.handle(r.URL.Query())
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Connection", "close")
+	w.WriteHeader(status)
+	page := struct {
+		OK             bool
+		Title, Message string
+	}{OK: err == nil, Title: "Connected to " + f.p.Name}
+	switch {
+	case err == nil:
+		page.Message = "Keyport has connected " + acct.Name + "."
+	case errors.Is(err, ErrDenied):
+		page.Title, page.Message = "Not connected", sentence(err)
+	default:
+		page.Title, page.Message = "Could not connect to "+f.p.Name, sentence(err)
+	}
+	_ = callbackPage.Execute(w, page)
+}
+
+// handle checks one authorization response (RFC 6749 section 4.1.2) and,
+// for the first one with the right state, completes the flow. It returns
+// the HTTP status for the browser, the account and what went wrong.
+func (f *Flow) handle(q url.Values) (int, Account, error) {
+	got := q.Get("state")
+	if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(f.state)) != 1 {
+		return http.StatusBadRequest, Account{}, errWrongState
+	}
+	if !f.claimed.CompareAndSwap(false, true) {
+		return http.StatusConflict, Account{}, errors.New("this sign-in has already been completed; return to Keyport")
+	}
+	acct, err := f.complete(q)
+	f.result <- outcome{acct, err}
+	if err != nil {
+		return http.StatusBadRequest, Account{}, err
+	}
+	return http.StatusOK, acct, nil
+}
+
+// complete turns a response with the right state into a connected account:
+// RFC 9207 issuer check, error response, code exchange with the PKCE
+// verifier, ID token check, profile, keychain and index.
+func (f *Flow) complete(q url.Values) (Account, error) {
+	name := f.p.Name
+	if err := checkIssuer(f.p, q); err != nil {
+		return Account{}, err
+	}
+	if code := q.Get("error"); code != "" {
+		return Account{}, authorizeError(name, code, q.Get("error_description"))
+	}
+	code := q.Get("code")
+	if code == "" {
+		return Account{}, fmt.Errorf("connect %s: the provider sent the browser back without a code; try again", name)
+	}
+	ctx := context.WithValue(f.ctx, oauth2.HTTPClient, f.e.http)
+	var opts []oauth2.AuthCodeOption
+	if f.verifier != "" {
+		opts = append(opts, oauth2.VerifierOption(f.verifier))
+	}
+	tok, err := f.cfg.Exchange(ctx, code, opts...)
+	if err != nil {
+		return Account{}, tokenError(name, "exchange the sign-in code", err, false)
+	}
+	if err := f.verifyIDToken(ctx, tok); err != nil {
+		return Account{}, err
+	}
+	acct, raw, err := fetchProfile(ctx, f.e.http, f.p, tok.Type(), tok.AccessToken)
+	if err != nil {
+		return Account{}, err
+	}
+	fillToken(&acct, tok, f.p, f.e.clock.Now())
+	return f.e.saveConnected(ctx, acct, secretOf(tok), raw)
+}
+
+// checkIssuer applies RFC 9207: an iss parameter must name the provider's
+// issuer, and must be present when the metadata says the server sends it.
+func checkIssuer(p Provider, q url.Values) error {
+	iss, present := q.Get("iss"), q.Has("iss")
+	switch {
+	case present && p.Issuer != "" && iss != p.Issuer:
+		return fmt.Errorf("connect %s: the response names issuer %q, not %q; it may come from another provider (mix-up attack), so it was refused", p.Name, iss, p.Issuer)
+	case !present && p.IssRequired:
+		return fmt.Errorf("connect %s: the response lacks the iss parameter the provider promises (RFC 9207), so it was refused", p.Name)
+	}
+	return nil
+}
+
+// authorizeError words an error response from the authorization endpoint.
+func authorizeError(provider, code, desc string) error {
+	desc = truncate(strings.TrimSpace(desc), 200)
+	switch code {
+	case "access_denied":
+		return fmt.Errorf("%w: you declined access on %s", ErrDenied, provider)
+	case "invalid_scope":
+		return fmt.Errorf("connect %s: the provider refused the requested scopes (%s); check the scopes in the providers file", provider, desc)
+	case "unauthorized_client", "invalid_request":
+		return fmt.Errorf("connect %s: the provider refused the sign-in request (%s: %s); check the client id and the registered redirect URI", provider, code, desc)
+	}
+	if desc != "" {
+		return fmt.Errorf("connect %s: the provider answered %s: %s", provider, code, desc)
+	}
+	return fmt.Errorf("connect %s: the provider answered %s", provider, code)
+}
+
+// verifyIDToken checks an ID token when the provider returned one:
+// signature, issuer, audience, expiry (go-oidc) and our nonce.
+func (f *Flow) verifyIDToken(ctx context.Context, tok *oauth2.Token) error {
+	raw, _ := tok.Extra("id_token").(string)
+	if raw == "" || f.oidc == nil {
+		return nil
+	}
+	v := f.oidc.Verifier(&oidc.Config{ClientID: f.cfg.ClientID, Now: f.e.clock.Now})
+	idt, err := v.Verify(ctx, raw)
+	if err != nil {
+		return fmt.Errorf("connect %s: the ID token failed verification (%v); the sign-in was refused", f.p.Name, err)
+	}
+	if f.nonce != "" && subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(f.nonce)) != 1 {
+		return fmt.Errorf("connect %s: the ID token's nonce does not match this sign-in; the sign-in was refused", f.p.Name)
+	}
+	return nil
+}
+
+// Paste completes the flow from the final redirect URL copied out of a
+// browser that cannot reach the loopback server (an SSH session, another
+// machine). The same state, issuer and PKCE checks apply. A URL that does
+// not belong to this flow returns an error and the flow keeps waiting;
+// otherwise Paste waits for the flow to end and returns its error.
+func (f *Flow) Paste(redirectURL string) error {
+	u, err := url.Parse(strings.TrimSpace(redirectURL))
+	if err != nil || u.Path != f.path {
+		return fmt.Errorf("that is not the redirect URL of this sign-in: it should start with %s", f.cfg.RedirectURL)
+	}
+	if _, _, err := f.handle(u.Query()); errors.Is(err, errWrongState) {
+		return err
+	}
+	_, err = f.Wait()
+	return err
+}
+
+// fillToken copies the token's non-secret facts onto the account: type,
+// expiry (zero when the provider sent no expires_in: the token does not
+// expire), granted scopes (RFC 6749 section 5.1; the requested ones when
+// the answer does not list them) and whether a refresh token came.
+func fillToken(a *Account, tok *oauth2.Token, p Provider, now time.Time) {
+	a.TokenType = tok.Type()
+	a.Expiry = tok.Expiry
+	a.Obtained = now
+	a.HasRefresh = tok.RefreshToken != ""
+	a.Scopes = slices.Clone(p.Scopes)
+	if granted, _ := tok.Extra("scope").(string); granted != "" {
+		a.Scopes = splitScopes(granted, p.Separator())
+	}
+}
+
+func splitScopes(s, sep string) []string {
+	var out []string
+	for _, part := range strings.Split(s, sep) {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	if sep != " " && len(out) == 1 { // some servers answer space-separated whatever they take
+		return strings.Fields(out[0])
+	}
+	return out
+}
+
+func secretOf(tok *oauth2.Token) Secret {
+	return Secret{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, TokenType: tok.Type(), Expiry: tok.Expiry}
+}
+
+func containsScope(scopes []string, s string) bool { return slices.Contains(scopes, s) }
+
+// sentence capitalises an error message for a person to read.
+func sentence(err error) string {
+	s := err.Error()
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:] + "."
+}

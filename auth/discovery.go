@@ -1,0 +1,138 @@
+package auth
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+)
+
+// metadata is the part of an OpenID Provider Configuration / RFC 8414
+// Authorization Server Metadata document that Keyport reads.
+type metadata struct {
+	Issuer           string   `json:"issuer"`
+	Authorization    string   `json:"authorization_endpoint"`
+	Token            string   `json:"token_endpoint"`
+	Revocation       string   `json:"revocation_endpoint"`
+	Userinfo         string   `json:"userinfo_endpoint"`
+	JWKS             string   `json:"jwks_uri"`
+	IssParameter     bool     `json:"authorization_response_iss_parameter_supported"`
+	SigningAlgs      []string `json:"id_token_signing_alg_values_supported"`
+	ChallengeMethods []string `json:"code_challenge_methods_supported"`
+	AuthMethods      []string `json:"token_endpoint_auth_methods_supported"`
+}
+
+// discovery is a resolved issuer: the metadata, and a verifier source for
+// its ID tokens (nil for a plain OAuth server without jwks_uri).
+type discovery struct {
+	meta metadata
+	oidc *oidc.Provider
+}
+
+// wellKnown returns the discovery URLs to try for an issuer, in order:
+// OpenID Connect Discovery 1.0 section 4, then RFC 8414 section 3 (with the
+// well-known segment inserted before the issuer's path).
+func wellKnown(issuer string) []string {
+	trimmed := strings.TrimSuffix(issuer, "/")
+	urls := []string{trimmed + "/.well-known/openid-configuration"}
+	if scheme, rest, ok := strings.Cut(trimmed, "://"); ok {
+		host, path, _ := strings.Cut(rest, "/")
+		if path != "" {
+			path = "/" + path
+		}
+		urls = append(urls, scheme+"://"+host+"/.well-known/oauth-authorization-server"+path)
+	}
+	return urls
+}
+
+// discover fetches the issuer's metadata. The issuer in the document must
+// equal the configured one exactly (OpenID Connect Discovery section 4.3,
+// RFC 8414 section 3.3), or the entry is refused.
+func discover(ctx context.Context, client *http.Client, issuer string) (discovery, error) {
+	var lastErr error
+	for _, u := range wellKnown(issuer) {
+		m, err := fetchMetadata(ctx, client, u)
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		if m.Issuer != issuer {
+			return discovery{}, fmt.Errorf("discover %s: the metadata names issuer %q, which differs from the configured one; fix the issuer in the providers file", issuer, m.Issuer)
+		}
+		if m.Authorization == "" || m.Token == "" {
+			return discovery{}, fmt.Errorf("discover %s: the metadata has no authorization or token endpoint", issuer)
+		}
+		d := discovery{meta: m}
+		if m.JWKS != "" {
+			cfg := oidc.ProviderConfig{IssuerURL: m.Issuer, AuthURL: m.Authorization, TokenURL: m.Token,
+				UserInfoURL: m.Userinfo, JWKSURL: m.JWKS, Algorithms: m.SigningAlgs}
+			d.oidc = cfg.NewProvider(oidc.ClientContext(context.WithoutCancel(ctx), client))
+		}
+		return d, nil
+	}
+	return discovery{}, fmt.Errorf("discover %s: %w (check the issuer URL and that the server is running)", issuer, lastErr)
+}
+
+func fetchMetadata(ctx context.Context, client *http.Client, u string) (metadata, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return metadata{}, err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return metadata{}, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return metadata{}, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return metadata{}, fmt.Errorf("%s answered HTTP %d", u, resp.StatusCode)
+	}
+	var m metadata
+	if err := json.Unmarshal(body, &m); err != nil {
+		return metadata{}, fmt.Errorf("%s is not a JSON metadata document", u)
+	}
+	return m, nil
+}
+
+// resolve returns the provider with the endpoints an issuer-only entry left
+// empty filled in from discovery (cached for the life of the Engine).
+func (e *Engine) resolve(ctx context.Context, p Provider) (Provider, *oidc.Provider, error) {
+	if p.Issuer == "" {
+		return p, nil, nil
+	}
+	e.mu.Lock()
+	d, ok := e.discovered[p.ID]
+	e.mu.Unlock()
+	if !ok {
+		var err error
+		if d, err = discover(ctx, e.http, p.Issuer); err != nil {
+			return p, nil, err
+		}
+		e.mu.Lock()
+		e.discovered[p.ID] = d
+		e.mu.Unlock()
+	}
+	p = clone(p)
+	m := d.meta
+	p.AuthorizeURL = cmp.Or(p.AuthorizeURL, m.Authorization)
+	p.TokenURL = cmp.Or(p.TokenURL, m.Token)
+	p.RevocationURL = cmp.Or(p.RevocationURL, m.Revocation)
+	p.UserinfoURL = m.Userinfo
+	p.IssRequired = m.IssParameter
+	if p.Profile.URL == "" && m.Userinfo != "" {
+		p.Profile = ProfileSpec{URL: m.Userinfo, ID: "sub", Name: "name", Email: "email", Avatar: "picture", Page: "profile"}
+	}
+	if len(p.Scopes) == 0 {
+		p.Scopes = []string{"openid", "profile", "email", "offline_access"}
+	}
+	return p, d.oidc, nil
+}

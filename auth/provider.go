@@ -1,0 +1,167 @@
+package auth
+
+import (
+	"fmt"
+	"maps"
+	"net/url"
+	"regexp"
+	"slices"
+)
+
+// Mode says how a provider authenticates.
+type Mode string
+
+// Provider modes.
+const (
+	ModeOAuth2 Mode = "oauth2"  // authorization code flow with PKCE in the browser
+	ModeAPIKey Mode = "api_key" // the person pastes an API key
+)
+
+// Provider is one catalogue entry: everything Keyport needs to connect an
+// account and read its profile. Entries are data (assets/providers.json and
+// the user providers file), not code. The zero value of an optional field
+// means its default.
+type Provider struct {
+	ID          string `json:"id"`                     // stable id: lower-case letters, digits and dashes
+	Name        string `json:"name"`                   // display name
+	Icon        string `json:"icon,omitempty"`         // file name under assets/icons, or empty for a generic icon
+	Mode        Mode   `json:"mode,omitempty"`         // the way Connect works: oauth2 (default) or api_key; an entry may support both
+	Unconfirmed bool   `json:"unconfirmed,omitempty"`  // endpoints taken from third-party articles, not the provider's own documentation
+	RegisterURL string `json:"register_url,omitempty"` // where a person registers an OAuth client (or finds the API key)
+	Notes       string `json:"notes,omitempty"`        // one sentence for the set-up form
+
+	// Issuer turns on OpenID Connect / RFC 8414 discovery: endpoints the
+	// entry leaves empty come from the issuer's metadata, the userinfo
+	// endpoint serves as profile, and ID tokens are verified.
+	Issuer          string            `json:"issuer,omitempty"`
+	AuthorizeURL    string            `json:"authorize_url,omitempty"`
+	TokenURL        string            `json:"token_url,omitempty"`
+	RevocationURL   string            `json:"revocation_url,omitempty"` // RFC 7009; empty: tokens cannot be revoked from here
+	Scopes          []string          `json:"scopes,omitempty"`
+	ScopeSeparator  string            `json:"scope_separator,omitempty"`  // default " "
+	PKCE            *bool             `json:"pkce,omitempty"`             // default true (S256)
+	AuthStyle       string            `json:"auth_style,omitempty"`       // "body" (client_secret_post), "basic" (client_secret_basic) or "" to detect
+	RedirectPort    int               `json:"redirect_port,omitempty"`    // a fixed loopback port the provider has registered; 0: any port
+	NeedsFixedPort  bool              `json:"needs_fixed_port,omitempty"` // the provider matches redirect URIs exactly, port included
+	NeedsSecret     bool              `json:"needs_secret,omitempty"`     // the provider issues confidential clients only
+	AuthorizeParams map[string]string `json:"authorize_params,omitempty"`
+	ClientID        string            `json:"client_id,omitempty"` // user file only: client ids are the person's, not the repository's
+
+	Profile ProfileSpec `json:"profile,omitzero"`
+	APIKey  *APIKeySpec `json:"api_key,omitempty"`
+
+	// IssRequired is set from discovery metadata
+	// (authorization_response_iss_parameter_supported, RFC 9207): the
+	// callback must then carry iss.
+	IssRequired bool `json:"-"`
+	// UserinfoURL is set from discovery metadata.
+	UserinfoURL string `json:"-"`
+}
+
+// ProfileSpec says how to fetch the account's profile with the access token
+// and where its fields are in the JSON answer. Paths use gjson syntax
+// ("user.name", "data.attributes.email").
+type ProfileSpec struct {
+	URL     string            `json:"url,omitempty"`
+	Headers map[string]string `json:"headers,omitempty"`
+	ID      string            `json:"id,omitempty"`
+	Name    string            `json:"name,omitempty"`
+	Email   string            `json:"email,omitempty"`
+	Avatar  string            `json:"avatar,omitempty"`
+	Page    string            `json:"page,omitempty"`
+}
+
+// APIKeySpec describes an API-key provider: how the key is sent and, where
+// the provider has one, a request that checks it.
+type APIKeySpec struct {
+	Header   string `json:"header"`              // e.g. "API-KEY"
+	Prefix   string `json:"prefix,omitempty"`    // e.g. "Bearer "
+	CheckURL string `json:"check_url,omitempty"` // GET with the key; 2xx means valid
+	Help     string `json:"help,omitempty"`      // where to find the key
+}
+
+// SupportsOAuth reports whether the entry has OAuth endpoints, or an issuer
+// to discover them from.
+func (p Provider) SupportsOAuth() bool {
+	return p.Issuer != "" || (p.AuthorizeURL != "" && p.TokenURL != "")
+}
+
+// SupportsAPIKey reports whether a person can paste an API key instead.
+func (p Provider) SupportsAPIKey() bool { return p.APIKey != nil && p.APIKey.Header != "" }
+
+// UsesPKCE reports whether the flow sends a PKCE S256 challenge.
+func (p Provider) UsesPKCE() bool { return p.PKCE == nil || *p.PKCE }
+
+// Separator returns the scope separator.
+func (p Provider) Separator() string {
+	if p.ScopeSeparator == "" {
+		return " "
+	}
+	return p.ScopeSeparator
+}
+
+var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,39}$`)
+
+// Validate checks an entry once its discovery (if any) is done and says
+// which field is wrong and how to fix it.
+func (p Provider) Validate() error {
+	if !idPattern.MatchString(p.ID) {
+		return fmt.Errorf("provider %q: id must be 1-40 lower-case letters, digits or dashes", p.ID)
+	}
+	if p.Name == "" {
+		return fmt.Errorf("provider %s: name is missing", p.ID)
+	}
+	if p.RedirectPort < 0 || p.RedirectPort > 65535 {
+		return fmt.Errorf("provider %s: redirect_port %d is not a port number (1-65535, or 0 for any)", p.ID, p.RedirectPort)
+	}
+	switch p.Mode {
+	case ModeAPIKey:
+		if !p.SupportsAPIKey() {
+			return fmt.Errorf("provider %s: api_key mode needs api_key.header", p.ID)
+		}
+	case ModeOAuth2:
+		if !p.SupportsOAuth() {
+			return fmt.Errorf("provider %s: authorize_url and token_url are needed (or an issuer to discover them)", p.ID)
+		}
+	default:
+		return fmt.Errorf("provider %s: mode %q is unknown (use oauth2 or api_key)", p.ID, p.Mode)
+	}
+	if p.APIKey != nil && p.APIKey.Header == "" {
+		return fmt.Errorf("provider %s: api_key.header is missing", p.ID)
+	}
+	if p.APIKey != nil {
+		if err := checkURLs(p.ID, map[string]string{"api_key.check_url": p.APIKey.CheckURL}); err != nil {
+			return err
+		}
+	}
+	if p.AuthStyle != "" && p.AuthStyle != "body" && p.AuthStyle != "basic" {
+		return fmt.Errorf("provider %s: auth_style %q is unknown (use body or basic)", p.ID, p.AuthStyle)
+	}
+	return checkURLs(p.ID, map[string]string{
+		"issuer": p.Issuer, "authorize_url": p.AuthorizeURL, "token_url": p.TokenURL,
+		"revocation_url": p.RevocationURL, "profile.url": p.Profile.URL,
+	})
+}
+
+// checkURLs requires absolute https URLs; plain http is allowed only for
+// loopback hosts (local test and demo servers).
+func checkURLs(id string, fields map[string]string) error {
+	for _, name := range slices.Sorted(maps.Keys(fields)) {
+		raw := fields[name]
+		if raw == "" {
+			continue
+		}
+		u, err := url.Parse(raw)
+		if err != nil || u.Host == "" {
+			return fmt.Errorf("provider %s: %s %q is not an absolute URL", id, name, raw)
+		}
+		if u.Scheme != "https" && !(u.Scheme == "http" && isLoopbackHost(u.Hostname())) {
+			return fmt.Errorf("provider %s: %s must use https (plain http only on 127.0.0.1, [::1] or localhost)", id, name)
+		}
+	}
+	return nil
+}
+
+func isLoopbackHost(h string) bool {
+	return h == "127.0.0.1" || h == "::1" || h == "localhost"
+}

@@ -1,0 +1,160 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+
+	"golang.org/x/oauth2"
+)
+
+// TokenError is a failed request to a provider's token endpoint, in words a
+// person understands. It unwraps to the sentinel that fits (ErrDenied,
+// ErrReconnectNeeded, ErrCancelled) and to the underlying error, so callers
+// can branch with errors.Is and errors.As (*oauth2.RetrieveError) while the
+// message never carries the response body.
+type TokenError struct {
+	Provider string // display name
+	Op       string // what was being done: "exchange the sign-in code", "refresh the token"
+	Code     string // the OAuth error code (RFC 6749 section 5.2), if any
+	Status   int    // HTTP status, if any
+	// Retryable reports a transient failure (network, 5xx, 429) worth
+	// retrying with backoff; RetryAfter is the server's wish, if it said.
+	Retryable  bool
+	RetryAfter string
+	msg        string
+	sentinel   error
+	err        error
+}
+
+func (e *TokenError) Error() string { return e.msg }
+
+// Unwrap returns the sentinel (if any) and the cause.
+func (e *TokenError) Unwrap() []error {
+	if e.sentinel != nil {
+		return []error{e.sentinel, e.err}
+	}
+	return []error{e.err}
+}
+
+// tokenError turns an error from x/oauth2's token endpoint calls into a
+// TokenError. refreshing selects what invalid_grant means: during a refresh
+// the grant is gone and the account must be reconnected.
+func tokenError(provider, op string, err error, refreshing bool) error {
+	te := &TokenError{Provider: provider, Op: op, err: err}
+	var re *oauth2.RetrieveError
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.Canceled):
+		te.sentinel, te.msg = ErrCancelled, fmt.Sprintf("%s: cancelled", op)
+	case errors.As(err, &re):
+		te.Code, te.Status = re.ErrorCode, statusOf(re.Response)
+		te.msg = describeRetrieve(provider, op, re, refreshing)
+		switch {
+		case re.ErrorCode == "invalid_grant" && refreshing:
+			te.sentinel = ErrReconnectNeeded
+		case re.ErrorCode == "" && (te.Status >= 500 || te.Status == http.StatusTooManyRequests):
+			te.Retryable = true
+			if re.Response != nil {
+				te.RetryAfter = re.Response.Header.Get("Retry-After")
+			}
+		}
+	case errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded):
+		te.Retryable = true
+		te.msg = fmt.Sprintf("%s: could not reach %s (%s); check your network connection", op, provider, networkReason(err))
+	default:
+		te.msg = fmt.Sprintf("%s: %s answered something Keyport cannot read (%s)", op, provider, safeReason(err))
+	}
+	return te
+}
+
+func describeRetrieve(provider, op string, re *oauth2.RetrieveError, refreshing bool) string {
+	desc := ""
+	if d := strings.TrimSpace(re.ErrorDescription); d != "" {
+		desc = ": " + truncate(d, 200)
+	}
+	switch re.ErrorCode {
+	case "invalid_client", "unauthorized_client":
+		return fmt.Sprintf("%s: %s rejected the client id or secret (%s%s); check them in the provider's Set up", op, provider, re.ErrorCode, desc)
+	case "invalid_grant":
+		if refreshing {
+			return fmt.Sprintf("%s: %s no longer accepts this account's grant (invalid_grant%s); connect the account again", op, provider, desc)
+		}
+		return fmt.Sprintf("%s: %s refused the sign-in code (invalid_grant%s); it may have expired or been used already, so connect again", op, provider, desc)
+	case "invalid_scope":
+		return fmt.Sprintf("%s: %s refused the requested scopes (invalid_scope%s); check the scopes in the providers file", op, provider, desc)
+	case "":
+	default:
+		return fmt.Sprintf("%s: %s answered %s%s", op, provider, re.ErrorCode, desc)
+	}
+	status := statusOf(re.Response)
+	kind := "a response Keyport cannot read"
+	if ct := contentType(re.Response); strings.Contains(ct, "html") || strings.HasPrefix(strings.TrimSpace(string(re.Body)), "<") {
+		kind = "an HTML page"
+	} else if strings.Contains(ct, "json") {
+		kind = "an error"
+	}
+	if status == 0 {
+		return fmt.Sprintf("%s: %s answered with %s", op, provider, kind)
+	}
+	advice := ""
+	switch {
+	case status >= 500:
+		advice = "; the provider has a problem, Keyport will try again"
+	case status == http.StatusTooManyRequests:
+		advice = "; too many requests, Keyport will try again later"
+	}
+	return fmt.Sprintf("%s: %s answered HTTP %d with %s%s", op, provider, status, kind, advice)
+}
+
+func statusOf(r *http.Response) int {
+	if r == nil {
+		return 0
+	}
+	return r.StatusCode
+}
+
+func contentType(r *http.Response) string {
+	if r == nil {
+		return ""
+	}
+	return strings.ToLower(r.Header.Get("Content-Type"))
+}
+
+// networkReason names a network failure without echoing URLs (which may
+// carry codes) or bodies.
+func networkReason(err error) string {
+	var dns *net.DNSError
+	var op *net.OpError
+	switch {
+	case errors.As(err, &dns):
+		return "cannot resolve " + dns.Name
+	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
+		return "timed out"
+	case errors.As(err, &op):
+		return op.Op + " " + op.Err.Error()
+	}
+	return "network error"
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// safeReason keeps the first line of an error, which for x/oauth2's own
+// errors ("oauth2: server response missing access_token") carries no body.
+func safeReason(err error) string {
+	line, _, _ := strings.Cut(err.Error(), "\n")
+	return truncate(line, 160)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

@@ -1,0 +1,145 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/keyport/keyport/auth"
+)
+
+func runProviders(ctx context.Context, env Env, fs *flag.FlagSet, args []string) error {
+	if _, err := parse(fs, args, 0); err != nil {
+		return err
+	}
+	e, err := env.Engine()
+	if err != nil {
+		return err
+	}
+	w := tabwriter.NewWriter(env.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "ID\tNAME\tMODE\tSTATE")
+	for _, p := range e.Providers() {
+		state := "ready"
+		if !e.Configured(p.ID) {
+			state = "needs set-up: keyport setup " + p.ID + " --client-id ID"
+		}
+		mode := string(p.Mode)
+		if p.Unconfirmed && p.SupportsOAuth() {
+			mode += " (oauth2 unconfirmed)"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", p.ID, p.Name, mode, state)
+	}
+	return w.Flush()
+}
+
+func runSetup(ctx context.Context, env Env, fs *flag.FlagSet, args []string) error {
+	clientID := fs.String("client-id", "", "the client id the provider gave you")
+	port := fs.Int("port", 0, "a fixed loopback redirect port you registered (0: any port)")
+	secretStdin := fs.Bool("secret-stdin", false, "read the client secret from standard input (it is stored in the keychain)")
+	pos, err := parse(fs, args, 1)
+	if err != nil {
+		return err
+	}
+	e, err := env.Engine()
+	if err != nil {
+		return err
+	}
+	secret := ""
+	if *secretStdin {
+		b, err := io.ReadAll(io.LimitReader(env.In, 64<<10))
+		if err != nil {
+			return fmt.Errorf("read the client secret: %w", err)
+		}
+		if secret = strings.TrimSpace(string(b)); secret == "" {
+			return errors.New("no client secret on standard input")
+		}
+	}
+	if err := e.SetClient(ctx, pos[0], auth.ClientSettings{ClientID: *clientID, RedirectPort: *port}, secret); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Err, "Saved. Register this redirect URI with the provider: %s\n", e.RedirectURI(pos[0]))
+	return nil
+}
+
+func runAccounts(ctx context.Context, env Env, fs *flag.FlagSet, args []string) error {
+	asJSON := fs.Bool("json", false, "print JSON (no secrets) for scripts")
+	if _, err := parse(fs, args, 0); err != nil {
+		return err
+	}
+	e, err := env.Engine()
+	if err != nil {
+		return err
+	}
+	accts := e.Accounts()
+	if *asJSON {
+		enc := json.NewEncoder(env.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(accts)
+	}
+	if len(accts) == 0 {
+		fmt.Fprintln(env.Err, "No accounts yet: 'keyport connect PROVIDER' adds one.")
+		return nil
+	}
+	w := tabwriter.NewWriter(env.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "ACCOUNT\tNAME\tEMAIL\tSTATUS")
+	now := time.Now()
+	for _, a := range accts {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", a.Key(), a.Name, a.Email, auth.Describe(a, now))
+	}
+	return w.Flush()
+}
+
+func runToken(ctx context.Context, env Env, fs *flag.FlagSet, args []string) error {
+	force := fs.Bool("refresh", false, "refresh the token first even if it is still valid")
+	pos, err := parse(fs, args, 1)
+	if err != nil {
+		return err
+	}
+	e, err := env.Engine()
+	if err != nil {
+		return err
+	}
+	a, err := e.FindAccount(pos[0])
+	if err != nil {
+		return err
+	}
+	if *force {
+		if err := e.Refresh(ctx, a.Key()); err != nil {
+			return err
+		}
+	}
+	s, err := e.Token(ctx, a.Key())
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(env.Out, s.Value())
+	return err
+}
+
+func runDisconnect(ctx context.Context, env Env, fs *flag.FlagSet, args []string) error {
+	pos, err := parse(fs, args, 1)
+	if err != nil {
+		return err
+	}
+	e, err := env.Engine()
+	if err != nil {
+		return err
+	}
+	a, err := e.FindAccount(pos[0])
+	if err != nil {
+		return err
+	}
+	err = e.Disconnect(ctx, a.Key())
+	var re *auth.RevokeError
+	if err != nil && !errors.As(err, &re) {
+		return err
+	}
+	fmt.Fprintf(env.Err, "Disconnected %s (%s).\n", a.Name, a.Key())
+	return err
+}

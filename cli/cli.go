@@ -1,0 +1,109 @@
+// Package cli is Keyport's command line: connect, accounts, token,
+// disconnect and the set-up commands, on the same engine as the window.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/keyport/keyport/auth"
+)
+
+// Env is what a command reads and writes. Out gets the result (a token, a
+// table), Err the progress and errors, so `keyport token X` pipes cleanly.
+type Env struct {
+	In       io.Reader
+	Out, Err io.Writer
+	// Engine builds the engine on first use, so `keyport help` works even
+	// with a broken config directory.
+	Engine func() (*auth.Engine, error)
+}
+
+type command struct {
+	name, args, help string
+	run              func(ctx context.Context, env Env, fs *flag.FlagSet, args []string) error
+}
+
+var commands = []command{
+	{"providers", "", "list the providers and whether each is set up", runProviders},
+	{"setup", "PROVIDER --client-id ID [--port N] [--secret-stdin]", "save the OAuth client you registered at a provider (the secret goes to the keychain)", runSetup},
+	{"connect", "PROVIDER [--no-browser] [--api-key-stdin]", "sign in to a provider in the browser and store the account", runConnect},
+	{"accounts", "[--json]", "list connected accounts and their token status", runAccounts},
+	{"token", "ACCOUNT [--refresh]", "print a valid access token (or API key), refreshing it first when needed", runToken},
+	{"disconnect", "ACCOUNT", "revoke an account's tokens at the provider and remove it", runDisconnect},
+}
+
+// Run runs one command and returns the process exit code: 0 on success, 1
+// when the command failed, 2 for a usage error.
+func Run(ctx context.Context, env Env, args []string) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
+		usage(env.Out)
+		return 0
+	}
+	for _, c := range commands {
+		if c.name != args[0] {
+			continue
+		}
+		fs := flag.NewFlagSet("keyport "+c.name, flag.ContinueOnError)
+		fs.SetOutput(env.Err)
+		fs.Usage = func() {
+			fmt.Fprintf(env.Err, "usage: keyport %s %s\n  %s\n", c.name, c.args, c.help)
+			fs.PrintDefaults()
+		}
+		err := c.run(ctx, env, fs, args[1:])
+		var ue usageError
+		switch {
+		case err == nil:
+			return 0
+		case errors.Is(err, flag.ErrHelp):
+			return 0
+		case errors.As(err, &ue):
+			fmt.Fprintf(env.Err, "keyport %s: %v\n", c.name, err)
+			fs.Usage()
+			return 2
+		default:
+			fmt.Fprintf(env.Err, "keyport %s: %v\n", c.name, err)
+			return 1
+		}
+	}
+	fmt.Fprintf(env.Err, "keyport: unknown command %q\n\n", args[0])
+	usage(env.Err)
+	return 2
+}
+
+type usageError string
+
+func (e usageError) Error() string { return string(e) }
+
+// parse parses flags that may come before or after the positional
+// arguments and checks their count.
+func parse(fs *flag.FlagSet, args []string, want int) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(pos) != want {
+		return nil, usageError(fmt.Sprintf("expected %d argument(s), got %d", want, len(pos)))
+	}
+	return pos, nil
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "Keyport connects your online accounts over OAuth 2.0 and keeps their tokens in the OS keychain.")
+	fmt.Fprintln(w, "\nusage:\n  keyport                 open the window")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  keyport %-15s %s\n", c.name, c.help)
+	}
+	fmt.Fprintln(w, "\nACCOUNT is PROVIDER/ID as 'keyport accounts' shows it, or a provider id, email or name that matches one account.")
+	fmt.Fprintln(w, "Environment: KEYPORT_CONFIG_DIR (settings and index), KEYPORT_KEYRING_SERVICE (keychain service name), BROWSER.")
+}

@@ -1,0 +1,107 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+
+	"github.com/keyport/keyport/auth"
+)
+
+func runConnect(ctx context.Context, env Env, fs *flag.FlagSet, args []string) error {
+	apiKeyStdin := fs.Bool("api-key-stdin", false, "read an API key from standard input instead of signing in")
+	pos, err := parse(fs, args, 1)
+	if err != nil {
+		return err
+	}
+	e, err := env.Engine()
+	if err != nil {
+		return err
+	}
+	p, ok := e.Provider(pos[0])
+	if !ok {
+		return fmt.Errorf("%w %q: 'keyport providers' lists them", auth.ErrUnknownProvider, pos[0])
+	}
+	if *apiKeyStdin || p.Mode == auth.ModeAPIKey {
+		if !p.SupportsAPIKey() {
+			return fmt.Errorf("%s does not take API keys", p.Name)
+		}
+		fmt.Fprintf(env.Err, "Paste your %s API key and press Enter. %s\n", p.Name, p.APIKey.Help)
+		key, err := bufio.NewReader(env.In).ReadString('\n')
+		if err != nil && key == "" {
+			return errors.New("no API key on standard input")
+		}
+		a, err := e.ConnectAPIKey(ctx, p.ID, key)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Out, "Connected %s (%s)\n", a.Name, a.Key())
+		return nil
+	}
+	flow, err := e.Connect(ctx, p.ID)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Err, "Sign in to %s in your browser. If it did not open, open this link:\n\n  %s\n\n", p.Name, flow.URL())
+	if err := flow.BrowserError(); err != nil {
+		fmt.Fprintf(env.Err, "(%v)\n", err)
+	}
+	fmt.Fprintf(env.Err, "Waiting… If the browser runs on another machine, paste the address it ends on here and press Enter.\n")
+	go readPastes(env, flow)
+	a, err := flow.Wait()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Out, "Connected %s account %s%s (%s)\n", p.Name, a.Name, emailPart(a), a.Key())
+	return nil
+}
+
+// readPastes completes the flow from a redirect URL typed on standard input.
+// It returns when the flow ends or input ends; the scanning goroutine may
+// stay blocked on a terminal read until the process exits.
+func readPastes(env Env, flow *auth.Flow) {
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(env.In)
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			case <-flow.Done():
+				return
+			}
+		}
+	}()
+	for {
+		select {
+		case <-flow.Done():
+			return
+		case line, ok := <-lines:
+			if !ok {
+				return
+			}
+			if strings.TrimSpace(line) == "" {
+				continue
+			}
+			err := flow.Paste(line)
+			select {
+			case <-flow.Done(): // the flow ended: Wait reports how
+				return
+			default:
+				if err != nil {
+					fmt.Fprintf(env.Err, "%v\n", err)
+				}
+			}
+		}
+	}
+}
+
+func emailPart(a auth.Account) string {
+	if a.Email == "" || a.Email == a.Name {
+		return ""
+	}
+	return " <" + a.Email + ">"
+}
