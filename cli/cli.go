@@ -60,6 +60,8 @@ func Run(ctx context.Context, env Env, args []string) int {
 			return 0
 		case errors.Is(err, flag.ErrHelp):
 			return 0
+		case errors.Is(err, errReported):
+			return 2
 		case errors.As(err, &ue):
 			fmt.Fprintf(env.Err, "keyport %s: %v\n", c.name, err)
 			fs.Usage()
@@ -74,6 +76,9 @@ func Run(ctx context.Context, env Env, args []string) int {
 	return 2
 }
 
+// errReported is a usage error the flag package has already printed.
+var errReported = errors.New("usage error")
+
 type usageError string
 
 func (e usageError) Error() string { return string(e) }
@@ -84,7 +89,10 @@ func parse(fs *flag.FlagSet, args []string, want int) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, err
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, errReported // the flag package printed it with the usage
 		}
 		if fs.NArg() == 0 {
 			break
