@@ -1,0 +1,429 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/zalando/go-keyring"
+)
+
+const testService = "keyport-test"
+
+func randomBytes(t testing.TB, n int) []byte {
+	t.Helper()
+	b := make([]byte, n)
+	rand.Read(b)
+	return b
+}
+
+// mockKeychain returns a keychain on go-keyring's in-memory mock.
+func mockKeychain(t testing.TB) *systemKeychain {
+	t.Helper()
+	keyring.MockInit()
+	return newKeychain(testService, time.Second, goKeyring{})
+}
+
+// storedHead reads the head item of name straight from the mock.
+func storedHead(t *testing.T, name string) head {
+	t.Helper()
+	raw, err := keyring.Get(testService, name)
+	if err != nil {
+		t.Fatalf("head of %q: %v", name, err)
+	}
+	var h head
+	if err := json.Unmarshal([]byte(raw), &h); err != nil {
+		t.Fatalf("head of %q: %v", name, err)
+	}
+	return h
+}
+
+// assertNoChunks checks that no chunk of h's generation is left in the mock.
+func assertNoChunks(t *testing.T, name string, h head) {
+	t.Helper()
+	for i := range h.N + 1 { // one past the end too
+		if _, err := keyring.Get(testService, chunkName(name, h.Gen, i)); !errors.Is(err, keyring.ErrNotFound) {
+			t.Errorf("chunk %d of generation %s: got err %v, want not found", i, h.Gen, err)
+		}
+	}
+}
+
+func TestKeychainRoundTrip(t *testing.T) {
+	tests := []struct {
+		name    string
+		value   []byte
+		chunked bool // false: the value sits in the head
+	}{
+		{"empty", []byte{}, false},
+		{"small", []byte("gho_abc123"), false},
+		{"binary", []byte{0, 0xff, '\n', '"', '#'}, false},
+		{"largest inline", bytes.Repeat([]byte{'x'}, chunkSize/4*3), false},
+		{"smallest chunked", bytes.Repeat([]byte{'x'}, chunkSize/4*3+1), true},
+		{"16 KiB", randomBytes(t, 16<<10), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			kc := mockKeychain(t)
+			ctx := t.Context()
+			if err := kc.Set(ctx, "p/1", tt.value); err != nil {
+				t.Fatal(err)
+			}
+			got, err := kc.Get(ctx, "p/1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, tt.value) {
+				t.Fatalf("got %d bytes back, want the %d stored", len(got), len(tt.value))
+			}
+			want := 0
+			if tt.chunked {
+				want = (base64.StdEncoding.EncodedLen(len(tt.value)) + chunkSize - 1) / chunkSize
+			}
+			if h := storedHead(t, "p/1"); h.N != want {
+				t.Errorf("stored in %d chunks, want %d", h.N, want)
+			}
+		})
+	}
+}
+
+func TestKeychainGetMissing(t *testing.T) {
+	kc := mockKeychain(t)
+	if _, err := kc.Get(t.Context(), "p/none"); !errors.Is(err, ErrSecretNotFound) {
+		t.Fatalf("got %v, want ErrSecretNotFound", err)
+	}
+	if err := kc.Delete(t.Context(), "p/none"); err != nil {
+		t.Fatalf("delete of an absent item: %v", err)
+	}
+}
+
+func TestKeychainReplaceLeavesNoOrphans(t *testing.T) {
+	small, large := []byte("small"), randomBytes(t, 16<<10)
+	tests := []struct {
+		name       string
+		first      []byte
+		then       []byte // nil: Delete
+		wantChunks bool
+	}{
+		{"large then small", large, small, false},
+		{"small then large", small, large, true},
+		{"large then large", large, randomBytes(t, 9000), true},
+		{"large then delete", large, nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			kc := mockKeychain(t)
+			ctx := t.Context()
+			if err := kc.Set(ctx, "p/1", tt.first); err != nil {
+				t.Fatal(err)
+			}
+			old := storedHead(t, "p/1")
+			if tt.then == nil {
+				if err := kc.Delete(ctx, "p/1"); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := keyring.Get(testService, "p/1"); !errors.Is(err, keyring.ErrNotFound) {
+					t.Errorf("head after Delete: %v, want not found", err)
+				}
+			} else {
+				if err := kc.Set(ctx, "p/1", tt.then); err != nil {
+					t.Fatal(err)
+				}
+				if got, err := kc.Get(ctx, "p/1"); err != nil || !bytes.Equal(got, tt.then) {
+					t.Fatalf("Get after replace: %d bytes, %v", len(got), err)
+				}
+				if h := storedHead(t, "p/1"); (h.N > 0) != tt.wantChunks {
+					t.Errorf("new head %+v, want chunked %v", h, tt.wantChunks)
+				}
+			}
+			assertNoChunks(t, "p/1", old)
+		})
+	}
+}
+
+// failingHead fails every write of the head item, like a crash at the commit
+// point.
+type failingHead struct{ goKeyring }
+
+func (f failingHead) Set(service, user, value string) error {
+	if !strings.Contains(user, "#") {
+		return errors.New("boom")
+	}
+	return f.goKeyring.Set(service, user, value)
+}
+
+func TestKeychainFailedSetKeepsOldValue(t *testing.T) {
+	kc := mockKeychain(t)
+	ctx := t.Context()
+	old := randomBytes(t, 5000)
+	if err := kc.Set(ctx, "p/1", old); err != nil {
+		t.Fatal(err)
+	}
+	kc.be = failingHead{}
+	if err := kc.Set(ctx, "p/1", randomBytes(t, 7000)); !errors.Is(err, ErrKeychainUnavailable) {
+		t.Fatalf("Set with a failing head write: %v, want ErrKeychainUnavailable", err)
+	}
+	got, err := kc.Get(ctx, "p/1")
+	if err != nil || !bytes.Equal(got, old) {
+		t.Fatalf("Get after a failed Set: %d bytes, %v; want the old value", len(got), err)
+	}
+}
+
+func TestKeychainForeignItem(t *testing.T) {
+	kc := mockKeychain(t)
+	ctx := t.Context()
+	keyring.Set(testService, "p/1", "plain-token-value")
+	_, err := kc.Get(ctx, "p/1")
+	if err == nil || strings.Contains(err.Error(), "plain-token-value") {
+		t.Fatalf("Get of a foreign item: %v; want an error without its value", err)
+	}
+	if err := kc.Set(ctx, "p/1", []byte("new")); err != nil {
+		t.Fatalf("Set over a foreign item: %v", err)
+	}
+	if got, err := kc.Get(ctx, "p/1"); err != nil || string(got) != "new" {
+		t.Fatalf("Get: %q, %v", got, err)
+	}
+}
+
+func TestKeychainMissingChunk(t *testing.T) {
+	kc := mockKeychain(t)
+	ctx := t.Context()
+	if err := kc.Set(ctx, "p/1", randomBytes(t, 5000)); err != nil {
+		t.Fatal(err)
+	}
+	h := storedHead(t, "p/1")
+	keyring.Delete(testService, chunkName("p/1", h.Gen, 1))
+	if _, err := kc.Get(ctx, "p/1"); !errors.Is(err, ErrSecretNotFound) {
+		t.Fatalf("Get with a chunk gone: %v, want ErrSecretNotFound", err)
+	}
+}
+
+// countingBackend counts reads of chunks that were gone.
+type countingBackend struct {
+	goKeyring
+	misses atomic.Int64
+}
+
+func (c *countingBackend) Get(service, user string) (string, error) {
+	v, err := c.goKeyring.Get(service, user)
+	if err != nil && strings.Contains(user, "#") {
+		c.misses.Add(1)
+	}
+	return v, err
+}
+
+func TestKeychainConcurrentReadersSeeOneValue(t *testing.T) {
+	keyring.MockInit()
+	be := &countingBackend{}
+	kc := newKeychain(testService, 5*time.Second, be)
+	ctx := t.Context()
+	a, b := randomBytes(t, 16<<10), randomBytes(t, 16<<10)
+	if err := kc.Set(ctx, "p/1", a); err != nil {
+		t.Fatal(err)
+	}
+	const writes = 50
+	var writers, readers sync.WaitGroup
+	done := make(chan struct{})
+	for w := range 2 {
+		writers.Go(func() {
+			for i := range writes {
+				v := a
+				if (i+w)%2 == 1 {
+					v = b
+				}
+				if err := kc.Set(ctx, "p/1", v); err != nil {
+					t.Error(err)
+					return
+				}
+				time.Sleep(time.Millisecond) // a storm with no pause at all could starve a reader, which then says so
+			}
+		})
+	}
+	var reads atomic.Int64
+	for range 3 {
+		readers.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				got, err := kc.Get(ctx, "p/1")
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if !bytes.Equal(got, a) && !bytes.Equal(got, b) {
+					t.Error("a reader saw a value that was never written")
+					return
+				}
+				reads.Add(1)
+			}
+		})
+	}
+	writers.Wait()
+	close(done)
+	readers.Wait()
+	t.Logf("%d reads during %d writes; %d chunk reads found a replaced generation", reads.Load(), 2*writes, be.misses.Load())
+}
+
+func TestKeychainErrorTranslation(t *testing.T) {
+	noService := &testDBusError{"The name org.freedesktop.secrets was not provided by any .service files"}
+	tests := []struct {
+		name     string
+		cause    error
+		sentinel error  // nil: Delete succeeds
+		words    string // in the message
+	}{
+		{"not found", keyring.ErrNotFound, ErrSecretNotFound, ""},
+		{"no secret service", noService, ErrKeychainUnavailable, "no Secret Service is running: start GNOME Keyring or KWallet"},
+		{"service unknown", errors.New("org.freedesktop.DBus.Error.ServiceUnknown"), ErrKeychainUnavailable, "no Secret Service is running"},
+		{"no session bus", errors.New("dbus: couldn't determine address of session bus"), ErrKeychainUnavailable, "no Secret Service is running"},
+		{"dead bus socket", errors.New("dial unix /run/user/1000/bus: connect: no such file or directory"), ErrKeychainUnavailable, "no Secret Service is running"},
+		{"locked", errors.New("failed to unlock correct collection '/org/freedesktop/secrets/aliases/default'"), ErrKeychainUnavailable, "unlock your keyring"},
+		{"is locked", errors.New("Cannot get secret of a locked object"), ErrKeychainUnavailable, "unlock your keyring"},
+		{"other", errors.New("exit status 45"), ErrKeychainUnavailable, "exit status 45"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			keyring.MockInitWithError(tt.cause)
+			kc := newKeychain(testService, time.Second, goKeyring{})
+			ctx := t.Context()
+			_, getErr := kc.Get(ctx, "p/1")
+			setErr := kc.Set(ctx, "p/1", []byte("s3cr3t-value"))
+			delErr := kc.Delete(ctx, "p/1")
+			for op, err := range map[string]error{"Get": getErr, "Set": setErr, "Delete": delErr} {
+				want := tt.sentinel
+				if op == "Delete" && want == ErrSecretNotFound {
+					want = nil // absent is not an error
+				}
+				if op == "Set" && want == ErrSecretNotFound {
+					continue // the mock refuses every write with not found
+				}
+				if want == nil {
+					if err != nil {
+						t.Errorf("%s: %v, want nil", op, err)
+					}
+					continue
+				}
+				if !errors.Is(err, want) || !errors.Is(err, tt.cause) {
+					t.Errorf("%s: %v, want %v wrapping the cause", op, err, want)
+				}
+				if !strings.Contains(err.Error(), tt.words) || strings.Contains(err.Error(), "s3cr3t") {
+					t.Errorf("%s: message %q, want it to say %q and not the secret", op, err, tt.words)
+				}
+			}
+		})
+	}
+}
+
+// testDBusError mimics a godbus *dbus.Error, whose text is its body.
+type testDBusError struct{ msg string }
+
+func (e *testDBusError) Error() string { return e.msg }
+
+// blockingBackend never answers until the test ends, like a keychain waiting
+// on an unlock prompt nobody sees.
+type blockingBackend struct{ release chan struct{} }
+
+func (b blockingBackend) Get(string, string) (string, error) { <-b.release; return "", nil }
+func (b blockingBackend) Set(string, string, string) error   { <-b.release; return nil }
+func (b blockingBackend) Delete(string, string) error        { <-b.release; return nil }
+
+func TestKeychainTimeout(t *testing.T) {
+	tests := []struct {
+		name     string
+		timeout  time.Duration
+		ctx      func(t *testing.T) context.Context
+		sentinel error
+		cause    error
+		words    string
+	}{
+		{"call timeout", 50 * time.Millisecond, func(t *testing.T) context.Context { return t.Context() },
+			ErrKeychainUnavailable, nil, "did not answer within 0.05 s: unlock your keyring (GNOME Keyring / KWallet / macOS Keychain) and try again"},
+		{"context deadline", time.Minute, func(t *testing.T) context.Context {
+			ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+			t.Cleanup(cancel)
+			return ctx
+		}, ErrKeychainUnavailable, context.DeadlineExceeded, "did not answer in time: unlock your keyring"},
+		{"context cancelled", time.Minute, func(t *testing.T) context.Context {
+			ctx, cancel := context.WithCancel(t.Context())
+			time.AfterFunc(50*time.Millisecond, cancel)
+			return ctx
+		}, ErrCancelled, context.Canceled, "cancelled"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			be := blockingBackend{make(chan struct{})}
+			t.Cleanup(func() { close(be.release) })
+			kc := newKeychain(testService, tt.timeout, be)
+			ops := map[string]func(context.Context) error{
+				"Get":    func(ctx context.Context) error { _, err := kc.Get(ctx, "p/1"); return err },
+				"Set":    func(ctx context.Context) error { return kc.Set(ctx, "p/1", []byte("v")) },
+				"Delete": func(ctx context.Context) error { return kc.Delete(ctx, "p/1") },
+			}
+			for op, run := range ops {
+				start := time.Now()
+				err := run(tt.ctx(t))
+				if d := time.Since(start); d > 2*time.Second {
+					t.Errorf("%s took %v", op, d)
+				}
+				if !errors.Is(err, tt.sentinel) || (tt.cause != nil && !errors.Is(err, tt.cause)) {
+					t.Errorf("%s: %v, want %v", op, err, tt.sentinel)
+				} else if !strings.Contains(err.Error(), tt.words) {
+					t.Errorf("%s: message %q, want it to say %q", op, err, tt.words)
+				}
+			}
+		})
+	}
+}
+
+func TestKeychainDefaultTimeout(t *testing.T) {
+	if kc := newKeychain(testService, 0, goKeyring{}); kc.timeout != 30*time.Second {
+		t.Fatalf("default timeout %v, want 30s", kc.timeout)
+	}
+}
+
+// A writer waiting behind a stuck one gives up with its context.
+func TestKeychainWriterWaitHonoursContext(t *testing.T) {
+	be := blockingBackend{make(chan struct{})}
+	t.Cleanup(func() { close(be.release) })
+	kc := newKeychain(testService, time.Minute, be)
+	go kc.Set(t.Context(), "p/1", []byte("first")) // holds the write lock until the test ends
+	time.Sleep(20 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	if err := kc.Set(ctx, "p/1", []byte("second")); !errors.Is(err, ErrKeychainUnavailable) {
+		t.Fatalf("second Set: %v, want ErrKeychainUnavailable", err)
+	}
+}
+
+func FuzzKeychainRoundTrip(f *testing.F) {
+	f.Add([]byte(""), 7)
+	f.Add([]byte("gho_abc"), 4)
+	f.Add(bytes.Repeat([]byte{0xff}, 300), 100)
+	f.Fuzz(func(t *testing.T, value []byte, chunk int) {
+		kc := mockKeychain(t)
+		kc.chunk = 64 + int(uint(chunk)%1000) // small chunks exercise the chunked path
+		ctx := t.Context()
+		if err := kc.Set(ctx, "p/1", bytes.Repeat([]byte("old"), 500)); err != nil {
+			t.Fatal(err)
+		}
+		old := storedHead(t, "p/1")
+		if err := kc.Set(ctx, "p/1", value); err != nil {
+			t.Fatal(err)
+		}
+		got, err := kc.Get(ctx, "p/1")
+		if err != nil || !bytes.Equal(got, value) {
+			t.Fatalf("got %d bytes, %v; want the %d stored", len(got), err, len(value))
+		}
+		assertNoChunks(t, "p/1", old)
+	})
+}
