@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/oauth2"
 )
@@ -56,7 +57,10 @@ func tokenError(provider, op string, err error, refreshing bool) error {
 		switch {
 		case re.ErrorCode == "invalid_grant" && refreshing:
 			te.sentinel = ErrReconnectNeeded
-		case re.ErrorCode == "" && (te.Status >= 500 || te.Status == http.StatusTooManyRequests):
+		case te.Status >= 500 || te.Status == http.StatusTooManyRequests ||
+			re.ErrorCode == "temporarily_unavailable" || re.ErrorCode == "server_error":
+			// Transient whatever error code the body carries (RFC 6749
+			// section 4.1.2.1 names the last two; some token endpoints use them).
 			te.Retryable = true
 			if re.Response != nil {
 				te.RetryAfter = re.Response.Header.Get("Retry-After")
@@ -155,6 +159,9 @@ func safeReason(err error) string {
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) { // do not cut a character in two
+		n--
 	}
 	return s[:n] + "…"
 }
