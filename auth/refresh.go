@@ -11,16 +11,13 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// expiryMargin is how long before its expiry a token handed out by Token is
-// refreshed first, so the caller gets one that still works for a while.
-const expiryMargin = 60 * time.Second
-
 // workers bounds concurrent background refreshes.
 const workers = 4
 
 // Token returns a valid credential for an account: the API key, an access
 // token that does not expire, or an access token valid for at least a
-// minute, refreshing it first when needed. Refreshes are single-flight
+// minute (or half its lifetime, for short-lived tokens), refreshing it
+// first when needed. Refreshes are single-flight
 // within the process and serialised across processes by a per-account file
 // lock. If a refresh fails for a transient reason while the old access token
 // is still valid, the old one is returned. It blocks on the keychain and,
@@ -34,7 +31,7 @@ func (e *Engine) Token(ctx context.Context, key string) (Secret, error) {
 	if err != nil {
 		return Secret{}, err
 	}
-	if _, unsaved := e.unsavedSecret(key); !unsaved && (a.APIKey || !e.stale(s)) {
+	if _, unsaved := e.unsavedSecret(key); !unsaved && (a.APIKey || !e.stale(a, s)) {
 		return s, nil
 	}
 	fresh, err := e.refresh(ctx, key, false)
@@ -53,9 +50,18 @@ func (e *Engine) Refresh(ctx context.Context, key string) error {
 	return err
 }
 
-// stale reports whether an access token expires within expiryMargin.
-func (e *Engine) stale(s Secret) bool {
-	return !s.Expiry.IsZero() && !e.clock.Now().Before(s.Expiry.Add(-expiryMargin))
+// stale reports whether a token is due for refreshing: the moment the
+// background refresher would refresh it has come. Tokens without expiry
+// never are.
+func (e *Engine) stale(a Account, s Secret) bool {
+	if s.Expiry.IsZero() {
+		return false
+	}
+	obtained := a.Obtained
+	if !a.Expiry.Equal(s.Expiry) { // the index lags behind the keychain: another process refreshed
+		obtained = time.Time{}
+	}
+	return !e.clock.Now().Before(refreshAt(obtained, s.Expiry))
 }
 
 // refresh is the one way a token is refreshed. Callers asking at once share
@@ -89,9 +95,9 @@ func (e *Engine) refreshLocked(ctx context.Context, key string, force bool) (Sec
 	}
 	s, err := e.loadSecret(ctx, key)
 	if err != nil {
-		return Secret{}, err
+		return Secret{}, e.fail(a, err)
 	}
-	if !force && !e.stale(s) {
+	if !force && !e.stale(a, s) {
 		if !a.RefreshStarted.IsZero() || !a.Expiry.Equal(s.Expiry) { // another process refreshed, or we were stopped after saving
 			return e.commit(ctx, a, s, e.clock.Now())
 		}
@@ -178,35 +184,36 @@ func (e *Engine) commit(ctx context.Context, a Account, s Secret, obtained time.
 	return s, nil
 }
 
-// fail records a failed refresh: reconnect needed (nothing deleted), or a
-// retry with exponential backoff and jitter for transient failures.
+// fail records a failed refresh. A rejected grant marks the account
+// "reconnect needed" and unschedules it (nothing is deleted); anything else
+// is tried again with exponential backoff and jitter: transient failures
+// (network, 5xx, 429 with its Retry-After) as "retrying", the rest (a locked
+// keychain, a rejected client) as "error" with the next try shown.
 func (e *Engine) fail(a Account, err error) error {
 	key := a.Key()
-	var te *TokenError
-	switch {
-	case errors.Is(err, ErrReconnectNeeded):
+	if errors.Is(err, ErrReconnectNeeded) {
 		e.update(key, func(x *Account) bool {
 			x.Status, x.Reason, x.RetryAt, x.RefreshStarted = StatusReconnect, err.Error(), time.Time{}, time.Time{}
 			return true
 		})
 		e.sched.Remove(key)
-	case errors.As(err, &te) && te.Retryable:
-		e.mu.Lock()
-		e.retries[key]++
-		n := e.retries[key]
-		e.mu.Unlock()
-		at := e.clock.Now().Add(backoff(n, parseRetryAfter(te.RetryAfter, e.clock.Now()), rand.Float64))
-		e.update(key, func(x *Account) bool {
-			x.Status, x.Reason, x.RetryAt = StatusRetrying, err.Error(), at
-			return true
-		})
-		e.sched.Set(key, at)
-	default:
-		e.update(key, func(x *Account) bool {
-			x.Status, x.Reason = StatusError, err.Error()
-			return true
-		})
+		return err
 	}
+	var te *TokenError
+	status, retryAfter := StatusError, time.Duration(0)
+	if errors.As(err, &te) && te.Retryable {
+		status, retryAfter = StatusRetrying, parseRetryAfter(te.RetryAfter, e.clock.Now())
+	}
+	e.mu.Lock()
+	e.retries[key]++
+	n := e.retries[key]
+	e.mu.Unlock()
+	at := e.clock.Now().Add(backoff(n, retryAfter, rand.Float64))
+	e.update(key, func(x *Account) bool {
+		x.Status, x.Reason, x.RetryAt = status, err.Error(), at
+		return true
+	})
+	e.sched.Set(key, at)
 	return err
 }
 

@@ -10,6 +10,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"go.uber.org/goleak"
 )
 
 // connectStub connects provider "test" on the stub server and returns the
@@ -32,7 +35,6 @@ func connectStub(t *testing.T, e *Engine, sp *stubProvider) Account {
 
 func TestTokenSingleFlight(t *testing.T) {
 	sp := newStubProvider(t)
-	sp.expiresIn = 1 // stale at once: every Token call wants a refresh
 	var calls atomic.Int32
 	release := make(chan struct{})
 	sp.tokenHook = func(w http.ResponseWriter, r *http.Request) bool {
@@ -42,9 +44,10 @@ func TestTokenSingleFlight(t *testing.T) {
 		}
 		return false
 	}
-	e, _ := newTestEngine(t, sp.providersFile(""), nil)
+	clock := newFakeClock(time.Now())
+	e, _ := newTestEngine(t, sp.providersFile(""), func(p *Params) { p.Clock = clock })
 	a := connectStub(t, e, sp)
-	sp.expiresIn = 3600
+	clock.Advance(59 * time.Minute) // past the refresh point of the 1 h token
 
 	var wg sync.WaitGroup
 	tokens := make([]string, 8)
@@ -66,8 +69,25 @@ func TestTokenSingleFlight(t *testing.T) {
 		t.Errorf("%d refresh requests for 8 concurrent Token calls, want 1", n)
 	}
 	for _, tok := range tokens {
-		if tok != tokens[0] || tok == "" {
-			t.Fatalf("callers got different tokens: %q", tokens)
+		if tok != "at-1" {
+			t.Fatalf("callers got %q, want the refreshed at-1 for all", tokens)
+		}
+	}
+}
+
+func TestTokenDoesNotRefreshEarly(t *testing.T) {
+	sp := newStubProvider(t)
+	clock := newFakeClock(time.Now())
+	e, _ := newTestEngine(t, sp.providersFile(""), func(p *Params) { p.Clock = clock })
+	a := connectStub(t, e, sp)
+	for _, step := range []struct {
+		advance time.Duration
+		want    string
+	}{{53 * time.Minute, "at-0"}, {2 * time.Minute, "at-1"}} { // a 1 h token is due 6 min before expiry
+		clock.Advance(step.advance)
+		s, err := e.Token(context.Background(), a.Key())
+		if err != nil || s.AccessToken != step.want {
+			t.Fatalf("after %v more: token %q, %v; want %s", step.advance, s.AccessToken, err, step.want)
 		}
 	}
 }
@@ -225,5 +245,39 @@ func TestDisconnectRevocationFails(t *testing.T) {
 	}
 	if len(e.Accounts()) != 0 {
 		t.Error("a failed revocation kept the account")
+	}
+}
+
+func TestRunRefreshesInBackground(t *testing.T) {
+	sp := newStubProvider(t)
+	clock := newFakeClock(time.Now())
+	e, _ := newTestEngine(t, sp.providersFile(""), func(p *Params) { p.Clock = clock })
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	a := connectStub(t, e, sp)
+	sub := e.Subscribe()
+	defer sub.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { e.Run(ctx); close(stopped) }()
+	defer func() { cancel(); <-stopped }() // before the leak check
+
+	clock.Advance(55 * time.Minute)
+	deadline := time.After(10 * time.Second)
+	for refreshed := false; !refreshed; {
+		select {
+		case <-sub.C():
+			for _, got := range sub.Drain() {
+				refreshed = refreshed || got.Key() == a.Key() && !got.LastRefresh.IsZero() && got.Status == StatusValid
+			}
+		case <-time.After(20 * time.Millisecond):
+			// Run may have armed its timer after the jump: move time on
+			// until it wakes (each step is far below the refresh lead).
+			clock.Advance(time.Second)
+		case <-deadline:
+			t.Fatal("no background refresh within 10 s of the account falling due")
+		}
+	}
+	if s, _ := e.loadSecret(context.Background(), a.Key()); s.AccessToken != "at-1" {
+		t.Errorf("keychain holds %q after the background refresh", s.AccessToken)
 	}
 }

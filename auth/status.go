@@ -17,8 +17,11 @@ func Describe(a Account, now time.Time) string {
 	case StatusReconnect:
 		return "reconnect needed"
 	case StatusRetrying:
-		return fmt.Sprintf("retrying in %s (%s)", Duration(a.RetryAt.Sub(now)), a.Reason)
+		return fmt.Sprintf("retrying %s (%s)", in(a.RetryAt, now), a.Reason)
 	case StatusError:
+		if !a.RetryAt.IsZero() {
+			return fmt.Sprintf("error, retrying %s: %s", in(a.RetryAt, now), a.Reason)
+		}
 		return "error: " + a.Reason
 	}
 	switch {
@@ -32,6 +35,14 @@ func Describe(a Account, now time.Time) string {
 		return "expired · refresh due"
 	}
 	return "valid · expires in " + Duration(a.Expiry.Sub(now))
+}
+
+// in says when a retry is due: "in 40 s", or "now" once it is overdue.
+func in(at, now time.Time) string {
+	if d := at.Sub(now); d >= time.Second {
+		return "in " + Duration(d)
+	}
+	return "now"
 }
 
 // Duration rounds a duration the way a person reads it: "40 s", "12 min",
