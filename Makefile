@@ -1,0 +1,49 @@
+# Keyport's everyday commands. Each target installs the Debian (and npm)
+# packages it needs first, through scripts/deps.sh.
+GO ?= go
+# FyneApp.toml opts into Fyne's threading model ([Migrations] fyneDo); `fyne
+# build` turns that into this tag, plain `go build` needs it said.
+TAGS = -tags migrated_fynedo
+
+# Go files to format-check: tracked and new ones (not ignored), or every .go
+# file when this is not a git work tree.
+GOFILES_CMD = { git ls-files --cached --others --exclude-standard '*.go' 2>/dev/null || \
+	find . -name '*.go' -not -path '*/node_modules/*'; }
+
+.PHONY: run build test e2e lint fmt-check vet bench package
+
+run: build
+	./keyport
+
+build:
+	scripts/deps.sh run
+	$(GO) build $(TAGS) -o keyport .
+
+test:
+	scripts/deps.sh test
+	@$(MAKE) --no-print-directory fmt-check vet
+	KEYPORT_INTEGRATION=1 scripts/with-keyring.sh $(GO) test $(TAGS) -race -count=1 ./...
+	@$(MAKE) --no-print-directory e2e
+
+# End-to-end tests of the real app under Xvfb (test/e2e/run.sh, not yet written).
+e2e:
+	@if [ -f test/e2e/run.sh ]; then bash test/e2e/run.sh; else echo "e2e: not yet written"; fi
+
+lint: fmt-check vet
+	$(GO) tool staticcheck ./...
+
+fmt-check:
+	@files=$$($(GOFILES_CMD) | while read -r f; do [ -f "$$f" ] && echo "$$f"; done | xargs -r gofmt -l); \
+	if [ -n "$$files" ]; then echo "gofmt: these files need formatting (run gofmt -w):"; echo "$$files"; exit 1; fi
+
+vet:
+	$(GO) vet $(TAGS) ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# The fyne tool runs pinned but outside go.mod: as a tool directive its own
+# dependencies would lift the GL and GLFW bindings the app builds with.
+package:
+	scripts/deps.sh run
+	$(GO) run fyne.io/tools/cmd/fyne@v1.7.2 package -os linux
