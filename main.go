@@ -41,7 +41,7 @@ func main() {
 	}
 	go e.Run(ctx)
 	w := ui.New(a, e, ui.Options{})
-	go func() { <-ctx.Done(); a.Quit() }()
+	go func() { <-ctx.Done(); w.Quit() }() // Ctrl-C: clear a copied secret first
 	w.ShowAndRun()
 }
 

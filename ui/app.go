@@ -1,0 +1,179 @@
+// Package ui is Keyport's window: the providers to connect, the connected
+// accounts with their live token status, the account view, settings and
+// the system tray. It drives an *auth.Engine and holds no secret longer
+// than the clipboard does.
+package ui
+
+import (
+	"context"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/keyport/keyport/auth"
+)
+
+// AppID is Keyport's application id, as in FyneApp.toml; it names the
+// preferences file and the desktop entry.
+const AppID = "io.keyport.app"
+
+// Options adjusts the window. The zero value is ready to use.
+type Options struct {
+	// AfterFunc runs f after d and returns a function that cancels it; it
+	// schedules the clearing of copied secrets. Default: time.AfterFunc.
+	AfterFunc func(d time.Duration, f func()) (stop func())
+	// HTTPClient loads account pictures. Default: a client with a 20 s
+	// timeout.
+	HTTPClient *http.Client
+	// Now is the clock of the relative times shown. Default: time.Now.
+	Now func() time.Time
+
+	// do runs f on the UI goroutine without waiting; fyne.Do unless a test
+	// pumps the work itself.
+	do func(f func())
+}
+
+// App is Keyport's main window and everything it drives: tray, account
+// views, notifications. Build it with New.
+type App struct {
+	app    fyne.App
+	engine *auth.Engine
+	win    fyne.Window
+	ctx    context.Context // cancelled on quit: ends flows, downloads and goroutines
+	cancel context.CancelFunc
+	do     func(func())
+	now    func() time.Time
+
+	prefs     settings
+	clip      *secretClip
+	icons     iconCache
+	avatars   *avatars
+	providers *providersScreen
+	accounts  *accountsScreen
+	views     map[string]*accountView // open account views by key
+	tray      *tray
+	info      *widget.Label
+	infoBar   *fyne.Container
+
+	sub     *auth.Subscription
+	wake    chan struct{} // makes the ticker re-read its interval
+	seconds atomic.Bool   // a visible row shows seconds: tick every second
+}
+
+// New builds the main window for e. It lists accounts from the engine's
+// index only (the keychain is not touched until a secret is copied or
+// revealed) and starts following the engine's changes. The engine's
+// refresher (Engine.Run) is the caller's to start.
+func New(a fyne.App, e *auth.Engine, o Options) *App {
+	if o.AfterFunc == nil {
+		o.AfterFunc = func(d time.Duration, f func()) func() { t := time.AfterFunc(d, f); return func() { t.Stop() } }
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{Timeout: 20 * time.Second}
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.do == nil {
+		o.do = fyne.Do
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	u := &App{app: a, engine: e, ctx: ctx, cancel: cancel, do: o.do, now: o.Now,
+		prefs: settings{p: a.Preferences(), trayDefault: trayAvailable(a)}, icons: iconCache{},
+		views: map[string]*accountView{}, wake: make(chan struct{}, 1)}
+	a.SetIcon(appIcon)
+	u.win = a.NewWindow("Keyport")
+	u.clip = &secretClip{app: a, after: o.AfterFunc, do: u.do, delay: u.prefs.ClipboardClear}
+	u.avatars = newAvatars(ctx, o.HTTPClient, u.do, func(string) { u.tick() })
+	u.sub = e.Subscribe() // before listing, so no change is missed
+	u.providers = newProviders(u)
+	u.accounts = newAccounts(u, e.Accounts())
+	u.tray = newTray(a, u.win, trayActions{providerName: u.providerName, copyToken: u.copyToken, show: u.show, quit: u.quit})
+	u.tray.onAccounts(u.accounts.accounts)
+
+	u.info = widget.NewLabel("")
+	u.info.Wrapping = fyne.TextWrapWord
+	dismiss := widget.NewButtonWithIcon("", theme.CancelIcon(), func() { u.say("", widget.MediumImportance) })
+	dismiss.Importance = widget.LowImportance
+	u.infoBar = container.NewBorder(nil, nil, nil, dismiss, u.info)
+	u.infoBar.Hide()
+	settingsButton := widget.NewButtonWithIcon("Settings", theme.SettingsIcon(), func() { newSettings(u).dialog.Show() })
+	split := container.NewHSplit(container.NewPadded(u.providers.content), container.NewPadded(u.accounts.content))
+	split.Offset = 0.4
+	logo := newCanvasImage(24)
+	logo.set(appIcon)
+	header := container.NewBorder(nil, nil, container.NewHBox(logo.img, heading("Keyport")), settingsButton)
+	u.win.SetContent(container.NewBorder(header, u.infoBar, nil, nil, split))
+	u.win.Resize(fyne.NewSize(1040, 680))
+	u.win.SetCloseIntercept(u.onClose)
+	a.Lifecycle().SetOnStopped(u.cancel) // the driver is gone by then: no clipboard
+	go u.listen()
+	go u.runTicker()
+	return u
+}
+
+// ShowAndRun shows the window and runs the app until it quits.
+func (u *App) ShowAndRun() { u.win.ShowAndRun() }
+
+// Window returns the main window.
+func (u *App) Window() fyne.Window { return u.win }
+
+// say shows a short non-modal message below the lists (so they do not
+// move when it comes and goes); "" hides it.
+func (u *App) say(text string, importance widget.Importance) {
+	u.info.Importance = importance
+	u.info.SetText(text)
+	if text == "" {
+		u.infoBar.Hide()
+	} else {
+		u.infoBar.Show()
+	}
+}
+
+// providerName returns a provider's display name, or its id if unknown.
+func (u *App) providerName(id string) string {
+	if p, ok := u.engine.Provider(id); ok {
+		return p.Name
+	}
+	return id
+}
+
+// show brings the main window back, from the tray or an account view.
+func (u *App) show() {
+	u.win.Show()
+	u.win.RequestFocus()
+}
+
+// onClose hides the window when Keyport keeps running in the tray, else
+// quits.
+func (u *App) onClose() {
+	if u.prefs.KeepInTray() {
+		u.win.Hide()
+		return
+	}
+	u.quit()
+}
+
+// Quit clears a copied secret from the clipboard, stops Keyport's work and
+// quits the app. It is for goroutines other than the UI's, such as a
+// signal handler; it returns at once.
+func (u *App) Quit() { u.do(u.quit) }
+
+// quit stops everything: sign-ins, downloads, the clipboard timer (the
+// secret is cleared now, while the driver still runs), then the app.
+func (u *App) quit() {
+	u.stop()
+	u.app.Quit()
+}
+
+// stop cancels Keyport's work and clears a copied secret; it is safe to
+// call more than once.
+func (u *App) stop() {
+	u.cancel()
+	u.clip.Clear()
+}

@@ -1,0 +1,68 @@
+package ui
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+)
+
+// TestCloseWithoutTray checks that closing the window quits when there is
+// no tray (the test app has none): work is cancelled and a copied secret
+// leaves the clipboard.
+func TestCloseWithoutTray(t *testing.T) {
+	h := newHarness(t, t.TempDir())
+	if h.ui.prefs.KeepInTray() {
+		t.Fatal("KeepInTray is on without a tray")
+	}
+	a := h.connectAPIKey("ok-key-0123456789")
+	h.ui.copyToken(a.Key())
+	h.waitFor("the copy", func() bool { return h.app.Clipboard().Content() == "ok-key-0123456789" })
+	h.ui.onClose()
+	if h.ui.ctx.Err() == nil || h.app.Clipboard().Content() != "" {
+		t.Errorf("after closing: context %v, clipboard %q", h.ui.ctx.Err(), h.app.Clipboard().Content())
+	}
+}
+
+// TestSettings checks the typed preferences and the settings screen.
+func TestSettings(t *testing.T) {
+	h := newHarness(t, t.TempDir())
+	s := settings{p: h.app.Preferences(), trayDefault: true}
+	if s.ClipboardClear() != 30*time.Second || !s.KeepInTray() {
+		t.Errorf("defaults: %v, %v", s.ClipboardClear(), s.KeepInTray())
+	}
+	s.SetKeepInTray(false)
+	if s.KeepInTray() {
+		t.Error("KeepInTray did not persist")
+	}
+	scr := newSettings(h.ui)
+	if scr.delay.Selected != "30 s" || !scr.tray.Disabled() {
+		t.Errorf("screen shows %q, tray check enabled %v", scr.delay.Selected, !scr.tray.Disabled())
+	}
+	scr.delay.SetSelected("2 min")
+	if got := h.ui.prefs.ClipboardClear(); got != 2*time.Minute {
+		t.Errorf("delay after choosing 2 min = %v", got)
+	}
+}
+
+// TestShowStartError checks the start-up error window.
+func TestShowStartError(t *testing.T) {
+	a := test.NewTempApp(t)
+	ShowStartError(a, errors.New("read providers file: line 3 is broken"))
+	var found bool
+	for _, w := range a.Driver().AllWindows() {
+		if w.Title() == "Keyport could not start" {
+			t.Cleanup(w.Close)
+			for _, o := range test.LaidOutObjects(w.Content()) {
+				if l, ok := o.(*widget.Label); ok && l.Text == "Read providers file: line 3 is broken." && l.Selectable {
+					found = true
+				}
+			}
+		}
+	}
+	if !found {
+		t.Error("no window shows the error as selectable text")
+	}
+}

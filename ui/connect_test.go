@@ -1,0 +1,175 @@
+package ui
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/keyport/keyport/auth"
+	"github.com/keyport/keyport/internal/authserver"
+)
+
+// newLocalHarness starts the local authorization server and a window whose
+// catalogue has it as provider "local" ("Local demo").
+func newLocalHarness(t *testing.T) (*harness, *authserver.Server) {
+	t.Helper()
+	srv := authserver.Start(t, authserver.Options{RedirectPaths: []string{"/callback/local"}})
+	dir := t.TempDir()
+	writeJSON(t, dir, auth.UserProvidersFile, map[string]any{"providers": []map[string]any{
+		{"id": "local", "name": "Local demo", "issuer": srv.Issuer, "client_id": srv.ClientID},
+	}})
+	return newHarness(t, dir), srv
+}
+
+// signIn plays the browser: signs in as demo, allows or denies, and
+// follows the redirect to the app's loopback server.
+func signIn(t *testing.T, srv *authserver.Server, authorizeURL string, allow bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	redirect, err := srv.SignIn(ctx, authorizeURL, "demo", "demo", allow)
+	if err != nil {
+		t.Fatalf("SignIn: %v", err)
+	}
+	resp, err := http.Get(redirect.String())
+	if err != nil {
+		t.Fatalf("GET redirect: %v", err)
+	}
+	resp.Body.Close()
+}
+
+// TestConnect drives the Connect button against a real authorization
+// server: waiting state, Cancel, a successful sign-in and a denied one.
+func TestConnect(t *testing.T) {
+	h, srv := newLocalHarness(t)
+	row := h.ui.providers.rows["local"]
+	if row == nil || row.primary.Text != "Connect" {
+		t.Fatalf("the Local demo row should offer Connect")
+	}
+
+	// Waiting state, then Cancel.
+	test.Tap(row.primary)
+	if row.waiting == nil || row.waiting.Text != "Waiting for you in the browser…" || row.cancel == nil || row.copyLink == nil {
+		t.Fatal("Connect should show the waiting state with Cancel and Copy link")
+	}
+	h.waitFor("the flow to start", func() bool { return row.flow != nil && !row.copyLink.Disabled() })
+	test.Tap(row.copyLink)
+	if got := h.app.Clipboard().Content(); got != row.flow.URL() || !strings.HasPrefix(got, srv.Issuer) {
+		t.Errorf("Copy link put %q on the clipboard, want the flow URL", got)
+	}
+	test.Tap(row.cancel)
+	h.waitFor("the row to return after Cancel", func() bool { return row.stop == nil && row.primary.Text == "Connect" })
+	if n := len(h.ui.accounts.accounts); n != 0 || h.ui.infoBar.Visible() {
+		t.Errorf("after Cancel: %d accounts, message %q; want none", n, h.ui.info.Text)
+	}
+
+	// A successful sign-in adds Dana Demo with a live status.
+	test.Tap(row.primary)
+	h.waitFor("the flow to start", func() bool { return row.flow != nil })
+	signIn(t, srv, row.flow.URL(), true)
+	h.waitFor("Dana Demo in the list", func() bool {
+		r := h.row("Dana Demo")
+		return r != nil && strings.HasPrefix(r.status.Text, "valid · expires in ")
+	})
+	if !strings.Contains(h.ui.info.Text, "Connected Dana Demo") || row.stop != nil {
+		t.Errorf("after connecting: message %q, waiting %v", h.ui.info.Text, row.stop != nil)
+	}
+	if r := h.row("Dana Demo"); !strings.Contains(r.detail.Text, "demo@example.test") || !strings.Contains(r.detail.Text, "Local demo") {
+		t.Errorf("row detail %q, want the email and the provider", r.detail.Text)
+	}
+
+	// A denied sign-in says so and changes nothing.
+	test.Tap(row.primary)
+	h.waitFor("the flow to start", func() bool { return row.flow != nil })
+	signIn(t, srv, row.flow.URL(), false)
+	h.waitFor("the denial message", func() bool { return row.stop == nil && h.ui.infoBar.Visible() })
+	if !strings.Contains(h.ui.info.Text, "declined access on Local demo") || !startsUpper(h.ui.info.Text) {
+		t.Errorf("message %q, want the engine's denial, capitalised", h.ui.info.Text)
+	}
+	if n := len(h.ui.accounts.accounts); n != 1 {
+		t.Errorf("%d accounts after a denial, want 1", n)
+	}
+}
+
+// startsUpper reports whether s starts with a capital letter.
+func startsUpper(s string) bool { return s != "" && strings.ToUpper(s[:1]) == s[:1] }
+
+// connectDirect connects demo through the engine, without the window.
+func connectDirect(t *testing.T, h *harness, srv *authserver.Server) auth.Account {
+	t.Helper()
+	f, err := h.engine.Connect(context.Background(), "local")
+	if err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	signIn(t, srv, f.URL(), true)
+	a, err := f.Wait()
+	if err != nil {
+		t.Fatalf("Wait: %v", err)
+	}
+	return a
+}
+
+// TestStatusFollowsEngine checks that the list and the account view follow
+// what the engine publishes: a new account, a refresh, a revoked grant
+// (reconnect needed, with one notification) and a removal.
+func TestStatusFollowsEngine(t *testing.T) {
+	h, srv := newLocalHarness(t)
+	a := connectDirect(t, h, srv)
+	h.waitFor("the account to appear", func() bool { return h.row("Dana Demo") != nil })
+	if h.ui.accounts.empty.Visible() {
+		t.Error("the empty state is still shown")
+	}
+
+	h.ui.openAccount(a.Key())
+	v := h.ui.views[a.Key()]
+	if got := factValue(v, "Last refresh"); got != "never" {
+		t.Errorf("Last refresh before refreshing = %q", got)
+	}
+	if err := h.engine.Refresh(context.Background(), a.Key()); err != nil {
+		t.Fatalf("Refresh: %v", err)
+	}
+	h.waitFor("the view to show the refresh", func() bool { return strings.HasSuffix(factValue(v, "Last refresh"), "ago)") })
+
+	// Revoke the grant at the server; the next refresh needs a reconnect.
+	s, err := h.engine.Token(context.Background(), a.Key())
+	if err != nil {
+		t.Fatal(err)
+	}
+	revoke(t, srv, s.RefreshToken)
+	want := fyne.NewNotification("Reconnect Dana Demo",
+		"Local demo no longer accepts Keyport's access to Dana Demo. Open Keyport and press Reconnect.")
+	test.AssertNotificationSent(t, want, func() {
+		_ = h.engine.Refresh(context.Background(), a.Key())
+		h.waitFor("reconnect needed", func() bool {
+			r := h.row("Dana Demo")
+			return r != nil && r.status.Text == "reconnect needed"
+		})
+	})
+
+	if err := h.engine.Disconnect(context.Background(), a.Key()); err != nil {
+		t.Logf("Disconnect: %v", err) // revoking an already revoked grant may fail; the account goes anyway
+	}
+	h.waitFor("the account to go", func() bool { return h.row("Dana Demo") == nil && h.ui.accounts.empty.Visible() })
+	if h.ui.views[a.Key()] != nil {
+		t.Error("the view of a removed account is still open")
+	}
+}
+
+// revoke revokes a token at the server (RFC 7009) as the public client.
+func revoke(t *testing.T, srv *authserver.Server, token string) {
+	t.Helper()
+	resp, err := http.PostForm(srv.Metadata.RevocationEndpoint, url.Values{"token": {token}, "client_id": {srv.ClientID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("revoke: HTTP %d", resp.StatusCode)
+	}
+}

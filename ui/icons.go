@@ -1,0 +1,44 @@
+package ui
+
+import (
+	"path"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/theme"
+
+	"github.com/keyport/keyport/assets"
+	"github.com/keyport/keyport/auth"
+)
+
+// appIcon is Keyport's own icon, for the window, the tray and dialogs.
+var appIcon = embeddedIcon("keyport.png")
+
+// embeddedIcon returns an icon from assets.Icons as a static resource, or
+// Fyne's generic file icon if the file is missing (a catalogue typo must not
+// stop the window from opening).
+func embeddedIcon(name string) fyne.Resource {
+	data, err := assets.Icons.ReadFile(path.Join("icons", name))
+	if err != nil {
+		return theme.FileIcon()
+	}
+	return fyne.NewStaticResource(name, data)
+}
+
+// iconCache hands out provider icons, loading each file once. It is used
+// on the UI goroutine only.
+type iconCache map[string]fyne.Resource
+
+// provider returns the provider's icon, or the generic one when the
+// catalogue names none.
+func (c iconCache) provider(p auth.Provider) fyne.Resource {
+	name := p.Icon
+	if name == "" {
+		name = "generic.png"
+	}
+	if res, ok := c[name]; ok {
+		return res
+	}
+	res := embeddedIcon(name)
+	c[name] = res
+	return res
+}

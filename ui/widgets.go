@@ -1,0 +1,87 @@
+package ui
+
+import (
+	"unicode"
+	"unicode/utf8"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/widget"
+)
+
+// heading is a bold section title.
+func heading(text string) *widget.Label {
+	l := widget.NewLabel(text)
+	l.TextStyle.Bold = true
+	return l
+}
+
+// canvasImage is a square picture of a fixed size that swaps its resource
+// only when it changes (decoding is not free).
+type canvasImage struct {
+	img *canvas.Image
+	res fyne.Resource
+}
+
+// newCanvasImage returns an empty square picture of side size.
+func newCanvasImage(size float32) *canvasImage {
+	img := canvas.NewImageFromResource(nil)
+	img.FillMode = canvas.ImageFillContain
+	img.SetMinSize(fyne.NewSquareSize(size))
+	return &canvasImage{img: img}
+}
+
+// set shows res.
+func (c *canvasImage) set(res fyne.Resource) {
+	if res == c.res {
+		return
+	}
+	c.res = res
+	c.img.Resource = res
+	c.img.Refresh()
+}
+
+// tightVBox stacks objects like a VBox but lets consecutive labels overlap
+// their inner padding, so multi-line rows stay compact.
+type tightVBox struct{}
+
+// overlap is how much consecutive objects share.
+const overlap = 12
+
+// Layout places the objects top to bottom.
+func (tightVBox) Layout(objects []fyne.CanvasObject, size fyne.Size) {
+	y := float32(0)
+	for _, o := range objects {
+		h := o.MinSize().Height
+		o.Move(fyne.NewPos(0, y))
+		o.Resize(fyne.NewSize(size.Width, h))
+		y += h - overlap
+	}
+}
+
+// MinSize is the stacked height less the overlaps, and the widest width.
+func (tightVBox) MinSize(objects []fyne.CanvasObject) fyne.Size {
+	var s fyne.Size
+	for i, o := range objects {
+		m := o.MinSize()
+		s.Width = max(s.Width, m.Width)
+		s.Height += m.Height
+		if i > 0 {
+			s.Height -= overlap
+		}
+	}
+	return s
+}
+
+// sentence capitalises a message for a person to read.
+func sentence(s string) string {
+	if s == "" {
+		return s
+	}
+	r, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[n:]
+}
+
+// errorText words an error for the window: the engine's message with a
+// capital first letter.
+func errorText(err error) string { return sentence(err.Error()) }
