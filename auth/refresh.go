@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -259,30 +260,31 @@ func (e *Engine) schedule(a Account) {
 }
 
 // Run is the background refresher: one goroutine and one timer for all
-// accounts, plus at most a few short-lived refresh workers. It returns when
-// ctx is done and its workers have stopped.
+// accounts while idle; each due account is refreshed on a short-lived
+// goroutine, at most a few at once. It returns when ctx is done and those
+// refreshes have ended.
 func (e *Engine) Run(ctx context.Context) {
-	work := make(chan string, 256)
-	done := make(chan struct{})
-	for range workers {
-		go func() {
-			defer func() { done <- struct{}{} }()
-			for key := range work {
-				if _, err := e.refresh(ctx, key, false); err != nil {
-					e.logf("refresh %s: %v", key, err)
-				}
-			}
-		}()
-	}
+	sem := make(chan struct{}, workers)
+	var wg sync.WaitGroup
 	e.sched.Run(ctx, func(key string) {
 		select {
-		case work <- key:
-		default: // all workers busy and the queue full: try again shortly
+		case sem <- struct{}{}:
+		default: // enough refreshes in flight: try again shortly
 			e.sched.Set(key, e.clock.Now().Add(time.Second))
+			return
 		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if _, err := e.refresh(ctx, key, false); err != nil {
+				e.logf("refresh %s: %v", key, err)
+			}
+			// The scheduler dropped the key when it fell due; whatever the
+			// refresh found (done here, by another process, or joined in
+			// flight), put the account's next deadline back.
+			if a, ok := e.Account(key); ok {
+				e.schedule(a)
+			}
+		})
 	})
-	close(work)
-	for range workers {
-		<-done
-	}
+	wg.Wait()
 }
