@@ -33,6 +33,9 @@ if [[ -z "${KEYPORT_KEYRING_INNER:-}" ]]; then
 		status=0
 		wait "$session" || status=$?
 	done
+	# dbus-run-session can die before the command it ran: wait for the whole
+	# group, so HOME is not removed under a command that is still stopping.
+	while kill -0 -- "-$session" 2>/dev/null; do sleep 0.1; done
 	exit "$status"
 fi
 unset KEYPORT_KEYRING_INNER
