@@ -10,7 +10,7 @@ TAGS = -tags migrated_fynedo
 GOFILES_CMD = { git ls-files --cached --others --exclude-standard '*.go' 2>/dev/null || \
 	find . -name '*.go' -not -path '*/node_modules/*'; }
 
-.PHONY: run build test e2e lint fmt-check vet bench package
+.PHONY: run build test e2e lint fmt-check vet bench bench-docs package demo demo-clean
 
 run: build
 	./keyport
@@ -25,9 +25,17 @@ test:
 	KEYPORT_INTEGRATION=1 scripts/with-keyring.sh $(GO) test $(TAGS) -race -count=1 ./...
 	@$(MAKE) --no-print-directory e2e
 
-# End-to-end tests of the real app under Xvfb (test/e2e/run.sh, not yet written).
+# End-to-end test of the real window under Xvfb with a real browser and keychain.
 e2e:
-	@if [ -f test/e2e/run.sh ]; then bash test/e2e/run.sh; else echo "e2e: not yet written"; fi
+	bash test/e2e/run.sh
+
+# Try everything offline against a local OpenID Connect provider.
+demo: build
+	scripts/deps.sh demo
+	scripts/demo.sh
+
+demo-clean:
+	scripts/demo.sh clean
 
 lint: fmt-check vet
 	$(GO) tool staticcheck ./...
@@ -39,8 +47,18 @@ fmt-check:
 vet:
 	$(GO) vet $(TAGS) ./...
 
+# Go benchmarks, then the figures against their baselines (bench/run.sh:
+# Xvfb, a Secret Service, the authorization server; about 5 minutes). The
+# figures inform: missed targets do not fail the target.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	scripts/deps.sh test
+	$(GO) test $(TAGS) -run '^$$' -bench . -benchmem ./...
+	bench/run.sh
+
+# The figures again, written to docs/BENCHMARKS.md with the machine.
+bench-docs:
+	scripts/deps.sh test
+	bench/run.sh --docs docs/BENCHMARKS.md
 
 # The fyne tool runs pinned but outside go.mod: as a tool directive its own
 # dependencies would lift the GL and GLFW bindings the app builds with.

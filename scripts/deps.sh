@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs what building (run) or testing (test) Keyport needs on Debian:
-#   scripts/deps.sh run|test
+#   scripts/deps.sh run|test|demo
 # Only missing packages are installed; a second run installs nothing. As root
 # it uses apt-get; otherwise it prints the sudo command and fails. For "test"
-# it also installs tools/authserver's npm packages (npm ci) when
+# or "demo" it also installs tools/authserver's npm packages (npm ci) when
 # node_modules is missing or older than package-lock.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,12 +19,16 @@ test_pkgs+=(tesseract-ocr) # test/e2e/run.sh finds the window's buttons by their
 
 case "${1:-}" in
 run) want=("${run_pkgs[@]}") ;;
+demo)
+	want=("${run_pkgs[@]}" libsecret-tools) # secret-tool for make demo-clean
+	command -v node >/dev/null || want+=(nodejs npm)
+	;;
 test)
 	want=("${run_pkgs[@]}" "${test_pkgs[@]}")
 	command -v node >/dev/null || want+=(nodejs npm)
 	;;
 *)
-	echo "usage: $0 run|test" >&2
+	echo "usage: $0 run|test|demo" >&2
 	exit 2
 	;;
 esac
@@ -57,7 +61,7 @@ else
 	echo "deps: Debian packages for '$1' already installed"
 fi
 
-if [[ $1 == test ]]; then
+if [[ $1 == test || $1 == demo ]]; then
 	dir=tools/authserver
 	if [[ ! -d $dir/node_modules || $dir/package-lock.json -nt $dir/node_modules ]]; then
 		echo "deps: installing $dir npm packages (npm ci)"
