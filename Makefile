@@ -10,7 +10,7 @@ TAGS = -tags migrated_fynedo
 GOFILES_CMD = { git ls-files --cached --others --exclude-standard '*.go' 2>/dev/null || \
 	find . -name '*.go' -not -path '*/node_modules/*'; }
 
-.PHONY: run build test e2e lint fmt-check vet bench bench-docs package demo demo-clean
+.PHONY: run build test e2e lint fmt-check vet bench bench-docs package demo demo-clean screenshot
 
 run: build
 	./keyport
@@ -28,6 +28,13 @@ test:
 # End-to-end test of the real window under Xvfb with a real browser and keychain.
 e2e:
 	bash test/e2e/run.sh
+
+# docs/screenshot.png: the real window with a connected account, taken by the
+# end-to-end test under Xvfb.
+screenshot:
+	scripts/deps.sh test
+	bash test/e2e/run.sh
+	cp build/e2e/connected.png docs/screenshot.png
 
 # Try everything offline against a local OpenID Connect provider.
 demo: build
