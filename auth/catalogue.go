@@ -32,6 +32,7 @@ func loadCatalogue(builtin []byte, userPath string) ([]Provider, error) {
 		}
 		byID[p.ID] = p
 	}
+	fromUser := map[string]bool{}
 	data, err := os.ReadFile(userPath)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -49,6 +50,7 @@ func loadCatalogue(builtin []byte, userPath string) ([]Provider, error) {
 			}
 			seen[p.ID] = true
 			byID[p.ID] = p
+			fromUser[p.ID] = true
 		}
 	}
 	out := slices.Collect(maps.Values(byID))
@@ -57,6 +59,9 @@ func loadCatalogue(builtin []byte, userPath string) ([]Provider, error) {
 			out[i].Mode = ModeOAuth2
 		}
 		if err := out[i].Validate(); err != nil {
+			if fromUser[out[i].ID] {
+				return nil, fmt.Errorf("%s: %w (fix the entry or move the file aside and restart)", userPath, err)
+			}
 			return nil, err
 		}
 	}

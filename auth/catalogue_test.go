@@ -591,3 +591,14 @@ func FuzzDecodeProviders(f *testing.F) {
 		}
 	})
 }
+
+func TestUserFileValidationNamesFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), UserProvidersFile)
+	if err := os.WriteFile(path, []byte(`{"providers":[{"id":"mine","name":"Mine","authorize_url":"http://idp.example.test/a","token_url":"https://idp.example.test/t"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := loadCatalogue(assets.Providers, path)
+	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "https") {
+		t.Fatalf("err = %v; want one naming %s and the https rule", err, path)
+	}
+}
