@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"sync"
 	"time"
@@ -121,7 +122,7 @@ func New(p Params) (*Engine, error) {
 	if e.clients, err = loadClients(e.dir); err != nil {
 		return nil, err
 	}
-	if err := e.reload(); err != nil {
+	if err := e.Reload(); err != nil {
 		return nil, err
 	}
 	return e, nil
@@ -130,20 +131,36 @@ func New(p Params) (*Engine, error) {
 // ConfigDir returns the directory holding the index and settings.
 func (e *Engine) ConfigDir() string { return e.dir }
 
-// reload reads the index into the cache and schedules every account.
-func (e *Engine) reload() error {
+// Reload reads the account index again, since another Keyport process (the
+// command line) may have connected, refreshed or removed accounts; it
+// publishes what changed to subscribers and reschedules. It never touches
+// the keychain. The window calls it when it comes to the foreground.
+func (e *Engine) Reload() error {
 	list, err := e.index.Load()
 	if err != nil {
 		return err
 	}
-	e.mu.Lock()
-	e.accounts = make(map[string]Account, len(list))
+	next := make(map[string]Account, len(list))
 	for _, a := range list {
-		e.accounts[a.Key()] = a
+		next[a.Key()] = a
 	}
+	e.mu.Lock()
+	prev := e.accounts
+	e.accounts = next
 	e.mu.Unlock()
-	for _, a := range list {
-		e.schedule(a)
+	for key, a := range next {
+		if old, ok := prev[key]; !ok || !reflect.DeepEqual(old, a) {
+			e.schedule(a)
+			if prev != nil {
+				e.hub.Publish(a)
+			}
+		}
+	}
+	for key := range prev {
+		if _, ok := next[key]; !ok {
+			e.sched.Remove(key)
+			e.hub.PublishRemoved(key)
+		}
 	}
 	return nil
 }

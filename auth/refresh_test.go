@@ -281,3 +281,36 @@ func TestRunRefreshesInBackground(t *testing.T) {
 		t.Errorf("keychain holds %q after the background refresh", s.AccessToken)
 	}
 }
+
+// Another process (the command line) changes the index; Reload publishes
+// exactly what changed.
+func TestReloadPublishesOtherProcessChanges(t *testing.T) {
+	sp := newStubProvider(t)
+	e, _ := newTestEngine(t, sp.providersFile(""), nil)
+	a := connectStub(t, e, sp)
+	other, err := New(Params{ConfigDir: e.ConfigDir(), Keychain: e.keychain})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := e.Subscribe()
+	defer sub.Close()
+	if err := other.Disconnect(context.Background(), a.Key()); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := e.Account(a.Key()); !ok {
+		t.Fatal("the first engine saw the change before Reload; the test proves nothing")
+	}
+	if err := e.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	got := sub.Drain()
+	if len(got) != 1 || got[0].Key() != a.Key() || got[0].Status != "" {
+		t.Errorf("published %+v, want the removal of %s", got, a.Key())
+	}
+	if len(e.Accounts()) != 0 {
+		t.Error("the account is still listed after Reload")
+	}
+	if err := e.Reload(); err != nil || len(sub.Drain()) != 0 {
+		t.Errorf("a Reload with nothing changed published something (%v)", err)
+	}
+}

@@ -112,9 +112,18 @@ func New(a fyne.App, e *auth.Engine, o Options) *App {
 	u.win.Resize(fyne.NewSize(1040, 680))
 	u.win.SetCloseIntercept(u.onClose)
 	a.Lifecycle().SetOnStopped(u.cancel) // the driver is gone by then: no clipboard
+	a.Lifecycle().SetOnEnteredForeground(func() { go u.onForeground() })
 	go u.listen()
 	go u.runTicker()
 	return u
+}
+
+// onForeground picks up accounts the command line changed while the window
+// was in the background; the changes arrive through the subscription.
+func (u *App) onForeground() {
+	if err := u.engine.Reload(); err != nil {
+		u.do(func() { u.say(errorText(err), widget.DangerImportance) })
+	}
 }
 
 // ShowAndRun shows the window and runs the app until it quits.
