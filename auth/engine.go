@@ -194,10 +194,14 @@ func (e *Engine) Accounts() []Account {
 	for _, a := range e.accounts {
 		out = append(out, a)
 	}
-	slices.SortFunc(out, func(a, b Account) int {
-		return cmp.Or(cmp.Compare(a.Provider, b.Provider), cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
-	})
+	slices.SortFunc(out, CompareAccounts)
 	return out
+}
+
+// CompareAccounts orders accounts as Keyport lists them: by provider, then
+// name, then id.
+func CompareAccounts(a, b Account) int {
+	return cmp.Or(cmp.Compare(a.Provider, b.Provider), cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
 }
 
 // Account returns one account by key ("provider/id").

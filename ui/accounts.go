@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"cmp"
 	"maps"
 	"regexp"
 	"slices"
@@ -78,7 +77,8 @@ func (s *accountsScreen) find(key string) int {
 }
 
 // upsert adds or replaces an account; a Status of "" removes it. It
-// returns the previous version, if any.
+// returns the previous version, if any. The caller sorts once after a
+// batch of upserts.
 func (s *accountsScreen) upsert(a auth.Account) (old auth.Account, had bool) {
 	i := s.find(a.Key())
 	if had = i >= 0; had {
@@ -87,16 +87,13 @@ func (s *accountsScreen) upsert(a auth.Account) (old auth.Account, had bool) {
 	}
 	if a.Status != "" {
 		s.accounts = append(s.accounts, a)
-		s.sort()
 	}
 	return old, had
 }
 
-// sort orders the accounts by provider, name and id, as the engine does.
+// sort orders the accounts as the engine lists them.
 func (s *accountsScreen) sort() {
-	slices.SortFunc(s.accounts, func(a, b auth.Account) int {
-		return cmp.Or(cmp.Compare(a.Provider, b.Provider), cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
-	})
+	slices.SortFunc(s.accounts, auth.CompareAccounts)
 }
 
 // changed redraws the list, its heading and the empty state.

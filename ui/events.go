@@ -48,6 +48,7 @@ func (u *App) apply(changed []auth.Account) {
 			v.update(a)
 		}
 	}
+	u.accounts.sort()
 	u.accounts.changed()
 	u.tray.onAccounts(u.accounts.accounts)
 }
