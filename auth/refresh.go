@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -224,17 +225,22 @@ func retryableErr(err error) bool {
 }
 
 // reread returns the account as the index file has it now (another process
-// may have changed it), updating the cache.
+// may have changed it) and updates the cache. It only reads: the caller
+// holds the account's lock, so no other process changes this account.
 func (e *Engine) reread(key string) (Account, error) {
-	var found bool
-	a, err := e.update(key, func(x *Account) bool {
-		found = !x.Connected.IsZero()
-		return found
-	})
-	if err == nil && !found {
-		err = fmt.Errorf("%w %q: it was disconnected", ErrUnknownAccount, key)
+	list, err := e.index.Load()
+	if err != nil {
+		return Account{}, err
 	}
-	return a, err
+	i := slices.IndexFunc(list, func(a Account) bool { return a.Key() == key })
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if i < 0 {
+		delete(e.accounts, key)
+		return Account{}, fmt.Errorf("%w %q: it was disconnected", ErrUnknownAccount, key)
+	}
+	e.accounts[key] = list[i]
+	return list[i], nil
 }
 
 func (e *Engine) unsavedSecret(key string) (Secret, bool) {
