@@ -105,6 +105,13 @@ func (e *Engine) Disconnect(ctx context.Context, key string) error {
 	if !ok {
 		return fmt.Errorf("%w %q", ErrUnknownAccount, key)
 	}
+	// The account's lock keeps a refresh in another process from writing
+	// the entry back after it is removed.
+	unlock, err := lockAccount(ctx, e.dir, key)
+	if err != nil {
+		return fmt.Errorf("disconnect %s: wait for another Keyport process: %w", key, err)
+	}
+	defer unlock()
 	s, err := e.loadSecret(ctx, key)
 	if err != nil && !errors.Is(err, ErrSecretNotFound) {
 		return fmt.Errorf("disconnect %s: %w", key, err)
