@@ -93,8 +93,6 @@ func New(a fyne.App, e *auth.Engine, o Options) *App {
 	u.sub = e.Subscribe() // before listing, so no change is missed
 	u.providers = newProviders(u)
 	u.accounts = newAccounts(u, e.Accounts())
-	u.tray = newTray(a, u.win, trayActions{providerName: u.providerName, copyToken: u.copyToken, show: u.show, quit: u.quit})
-	u.tray.onAccounts(u.accounts.accounts)
 
 	u.info = widget.NewLabel("")
 	u.info.Wrapping = fyne.TextWrapWord
@@ -127,7 +125,21 @@ func (u *App) onForeground() {
 }
 
 // ShowAndRun shows the window and runs the app until it quits.
-func (u *App) ShowAndRun() { u.win.ShowAndRun() }
+func (u *App) ShowAndRun() {
+	u.win.Show()
+	u.startTray()
+	u.app.Run()
+}
+
+// startTray installs the tray icon and menu. ShowAndRun calls it once the
+// window is on screen, before the app runs (Fyne starts a tray only then):
+// the tray costs Fyne a second, hidden GL window and a D-Bus registration,
+// about 75 ms that would otherwise come before the window (docs/BENCHMARKS.md).
+func (u *App) startTray() {
+	u.tray = newTray(u.app, u.win, trayActions{providerName: u.providerName, copyToken: u.copyToken, show: u.show, quit: u.quit})
+	u.tray.onAccounts(u.accounts.accounts)
+	u.win.SetCloseIntercept(u.onClose) // the tray set its own (hide)
+}
 
 // Window returns the main window.
 func (u *App) Window() fyne.Window { return u.win }
