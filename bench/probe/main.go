@@ -91,6 +91,7 @@ func window(args []string) {
 	settle := fs.Duration("settle", 0, "wait after mapping before reading VmRSS")
 	idle := fs.Duration("idle", 0, "measure CPU time over this long after settling")
 	timeout := fs.Duration("timeout", 30*time.Second, "give up waiting for the window")
+	usr1 := fs.Bool("usr1", false, "send SIGUSR1 to the process when its window maps (profkeyport stops its profile)")
 	fs.Parse(args)
 	if *name == "" || fs.NArg() == 0 {
 		fail("window: need -name and a command")
@@ -112,6 +113,9 @@ func window(args []string) {
 		fail(fmt.Sprintf("no window %q mapped within %v", *name, *timeout))
 	}
 	mapped := time.Since(start)
+	if *usr1 {
+		cmd.Process.Signal(syscall.SIGUSR1)
+	}
 	out := []string{fmt.Sprintf("map_ms=%.1f", float64(mapped.Microseconds())/1000),
 		fmt.Sprintf("map_cpu_ticks=%d", cpuTicks(cmd.Process.Pid))}
 	if *settle > 0 {

@@ -63,7 +63,12 @@ func profile(path string, secs float64) {
 		panic(err)
 	}
 	pprof.StartCPUProfile(f)
-	time.Sleep(time.Duration(secs * float64(time.Second)))
+	mapped := make(chan os.Signal, 1) // probe -usr1: the window has mapped
+	signal.Notify(mapped, syscall.SIGUSR1)
+	select {
+	case <-time.After(time.Duration(secs * float64(time.Second))):
+	case <-mapped:
+	}
 	pprof.StopCPUProfile()
 	f.Close()
 	if hp := os.Getenv("PROF_HEAP"); hp != "" {
