@@ -12,18 +12,32 @@ import (
 )
 
 // saveConnected records a freshly connected account: the secret goes to the
-// keychain first (if that fails nothing is recorded and the error says
-// why), then the profile and the index entry. Connecting an account that is
-// already in the index updates it in place.
+// keychain first (if that fails no account is recorded and the error says
+// why), then the index entry. The profile file, which holds no secret, is
+// written while the keychain write waits on the Secret Service; when that
+// write fails, the profile of an account the index does not list is removed
+// again. Connecting an account that is already in the index updates it in
+// place.
 func (e *Engine) saveConnected(ctx context.Context, a Account, s Secret, rawProfile []byte) (Account, error) {
 	key := a.Key()
-	if err := e.saveSecret(ctx, key, s); err != nil {
+	profileErr := make(chan error, 1)
+	if rawProfile != nil {
+		go func() { profileErr <- e.index.SaveProfile(key, rawProfile) }()
+	} else {
+		profileErr <- nil
+	}
+	err := e.saveSecret(ctx, key, s)
+	perr := <-profileErr
+	if err != nil {
+		if _, known := e.Account(key); !known && rawProfile != nil && perr == nil {
+			if err := e.index.DeleteProfile(key); err != nil {
+				e.logf("remove the profile of %s after the keychain refused its token: %v", key, err)
+			}
+		}
 		return Account{}, err
 	}
-	if rawProfile != nil {
-		if err := e.index.SaveProfile(key, rawProfile); err != nil {
-			e.logf("save profile of %s: %v", key, err)
-		}
+	if perr != nil {
+		e.logf("save profile of %s: %v", key, perr)
 	}
 	now := e.clock.Now()
 	saved, err := e.update(key, func(x *Account) bool {

@@ -6,13 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/keyport/keyport/assets"
 	"golang.org/x/oauth2"
 )
@@ -25,7 +25,15 @@ var errWrongState = errors.New("this sign-in response does not belong to the sig
 
 // serveCallback answers the browser's redirect to the loopback server.
 func (f *Flow) serveCallback(w http.ResponseWriter, r *http.Request) {
-	status, acct, err := f.handle(r.URL.Query())
+	status, acct, claimed, err := f.handle(r.URL.Query())
+	if claimed {
+		// The flow ends once this page is out: its connection's close
+		// passes the outcome on (connState).
+		c, _ := r.Context().Value(connKey{}).(net.Conn)
+		f.mu.Lock()
+		f.answer, f.pending = c, outcome{acct, err}
+		f.mu.Unlock()
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Connection", "close")
@@ -46,22 +54,26 @@ func (f *Flow) serveCallback(w http.ResponseWriter, r *http.Request) {
 }
 
 // handle checks one authorization response (RFC 6749 section 4.1.2) and,
-// for the first one with the right state, completes the flow. It returns
-// the HTTP status for the browser, the account and what went wrong.
-func (f *Flow) handle(q url.Values) (int, Account, error) {
+// for the first one with the right state, completes the sign-in. It returns
+// the HTTP status for the browser, the account, whether this response
+// claimed the flow and what went wrong; the caller passes the outcome of a
+// claiming response on to the flow.
+func (f *Flow) handle(q url.Values) (status int, acct Account, claimed bool, err error) {
 	got := q.Get("state")
 	if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(f.state)) != 1 {
-		return http.StatusBadRequest, Account{}, errWrongState
+		return http.StatusBadRequest, Account{}, false, errWrongState
 	}
 	if !f.claimed.CompareAndSwap(false, true) {
-		return http.StatusConflict, Account{}, errors.New("this sign-in has already been completed; return to Keyport")
+		return http.StatusConflict, Account{}, false, errors.New("this sign-in has already been completed; return to Keyport")
 	}
-	acct, err := f.complete(q)
-	f.result <- outcome{acct, err}
+	acct, err = f.complete(q)
+	if err != nil && f.ctx.Err() != nil {
+		err = f.ctxErr() // cancelled or timed out meanwhile: say that, not what it broke
+	}
 	if err != nil {
-		return http.StatusBadRequest, Account{}, err
+		return http.StatusBadRequest, Account{}, true, err
 	}
-	return http.StatusOK, acct, nil
+	return http.StatusOK, acct, true, nil
 }
 
 // complete turns a response with the right state into a connected account:
@@ -88,10 +100,17 @@ func (f *Flow) complete(q url.Values) (Account, error) {
 	if err != nil {
 		return Account{}, tokenError(name, "exchange the sign-in code", err, false)
 	}
-	if err := f.verifyIDToken(ctx, tok); err != nil {
+	// The ID token check (a JWKS fetch on the first sign-in) and the
+	// profile request need only the token, so they run together. The
+	// profile request sends the access token only to the provider that just
+	// issued it, so nothing leaks if the ID token then fails its check; a
+	// failed check wins over whatever the profile request returned.
+	idErr := make(chan error, 1)
+	go func() { idErr <- f.verifyIDToken(ctx, tok) }()
+	acct, raw, err := fetchProfile(ctx, f.e.http, f.p, tok.Type(), tok.AccessToken)
+	if err := <-idErr; err != nil {
 		return Account{}, err
 	}
-	acct, raw, err := fetchProfile(ctx, f.e.http, f.p, tok.Type(), tok.AccessToken)
 	if err != nil {
 		return Account{}, err
 	}
@@ -133,11 +152,10 @@ func authorizeError(provider, code, desc string) error {
 // signature, issuer, audience, expiry (go-oidc) and our nonce.
 func (f *Flow) verifyIDToken(ctx context.Context, tok *oauth2.Token) error {
 	raw, _ := tok.Extra("id_token").(string)
-	if raw == "" || f.oidc == nil {
+	if raw == "" || f.ids == nil {
 		return nil
 	}
-	v := f.oidc.Verifier(&oidc.Config{ClientID: f.cfg.ClientID, Now: f.e.clock.Now})
-	idt, err := v.Verify(ctx, raw)
+	idt, err := f.ids.verifier(f.cfg.ClientID, f.e.clock.Now).Verify(ctx, raw)
 	if err != nil {
 		return fmt.Errorf("connect %s: the ID token failed verification (%v); the sign-in was refused", f.p.Name, err)
 	}
@@ -157,8 +175,12 @@ func (f *Flow) Paste(redirectURL string) error {
 	if err != nil || u.Path != f.path {
 		return fmt.Errorf("that is not the redirect URL of this sign-in: it should start with %s", f.cfg.RedirectURL)
 	}
-	if _, _, err := f.handle(u.Query()); errors.Is(err, errWrongState) {
+	_, acct, claimed, err := f.handle(u.Query())
+	if errors.Is(err, errWrongState) {
 		return err
+	}
+	if claimed {
+		f.pass(outcome{acct, err})
 	}
 	_, err = f.Wait()
 	return err

@@ -8,8 +8,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-
-	"github.com/coreos/go-oidc/v3/oidc"
 )
 
 // metadata is the part of an OpenID Provider Configuration / RFC 8414
@@ -27,11 +25,11 @@ type metadata struct {
 	AuthMethods      []string `json:"token_endpoint_auth_methods_supported"`
 }
 
-// discovery is a resolved issuer: the metadata, and a verifier source for
-// its ID tokens (nil for a plain OAuth server without jwks_uri).
+// discovery is a resolved issuer: the metadata, and the checker of its ID
+// tokens (nil for a plain OAuth server without jwks_uri).
 type discovery struct {
 	meta metadata
-	oidc *oidc.Provider
+	ids  *idTokens
 }
 
 // wellKnown returns the discovery URLs to try for an issuer, in order:
@@ -69,9 +67,7 @@ func discover(ctx context.Context, client *http.Client, issuer string) (discover
 		}
 		d := discovery{meta: m}
 		if m.JWKS != "" {
-			cfg := oidc.ProviderConfig{IssuerURL: m.Issuer, AuthURL: m.Authorization, TokenURL: m.Token,
-				UserInfoURL: m.Userinfo, JWKSURL: m.JWKS, Algorithms: m.SigningAlgs}
-			d.oidc = cfg.NewProvider(oidc.ClientContext(context.WithoutCancel(ctx), client))
+			d.ids = newIDTokens(client, m)
 		}
 		return d, nil
 	}
@@ -105,7 +101,7 @@ func fetchMetadata(ctx context.Context, client *http.Client, u string) (metadata
 
 // resolve returns the provider with the endpoints an issuer-only entry left
 // empty filled in from discovery (cached for the life of the Engine).
-func (e *Engine) resolve(ctx context.Context, p Provider) (Provider, *oidc.Provider, error) {
+func (e *Engine) resolve(ctx context.Context, p Provider) (Provider, *idTokens, error) {
 	if p.Issuer == "" {
 		return p, nil, nil
 	}
@@ -134,5 +130,5 @@ func (e *Engine) resolve(ctx context.Context, p Provider) (Provider, *oidc.Provi
 	if len(p.Scopes) == 0 {
 		p.Scopes = []string{"openid", "profile", "email", "offline_access"}
 	}
-	return p, d.oidc, nil
+	return p, d.ids, nil
 }

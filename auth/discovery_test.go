@@ -114,7 +114,7 @@ func TestDiscover(t *testing.T) {
 					!slices.Equal(m.AuthMethods, []string{"client_secret_basic"}) {
 					t.Errorf("metadata = %+v", m)
 				}
-				if d.oidc == nil {
+				if d.ids == nil {
 					t.Error("no ID token verifier source despite jwks_uri")
 				}
 			},
@@ -124,7 +124,7 @@ func TestDiscover(t *testing.T) {
 			name: "plain OAuth server without jwks_uri",
 			docs: map[string]string{oidcPath: `{"issuer":"{issuer}","authorization_endpoint":"{base}/a","token_endpoint":"{base}/t"}`},
 			check: func(t *testing.T, d discovery, base string) {
-				if d.oidc != nil || d.meta.Userinfo != "" || d.meta.IssParameter {
+				if d.ids != nil || d.meta.Userinfo != "" || d.meta.IssParameter {
 					t.Errorf("discovery = %+v", d)
 				}
 			},

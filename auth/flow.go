@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -26,22 +27,27 @@ type Flow struct {
 	e        *Engine
 	p        Provider
 	cfg      oauth2.Config
-	oidc     *oidc.Provider
-	verifier string // PKCE code_verifier (RFC 7636); empty when the provider does not take PKCE
+	ids      *idTokens // the issuer's ID token checker; nil without OpenID Connect
+	verifier string    // PKCE code_verifier (RFC 7636); empty when the provider does not take PKCE
 	state    string
 	nonce    string
 	authURL  string
 	path     string
 
-	ctx     context.Context
-	cancel  context.CancelCauseFunc
-	srv     *http.Server
-	claimed atomic.Bool   // a callback with the right state has arrived
-	result  chan outcome  // the claiming callback's outcome (capacity 1)
-	done    chan struct{} // closed once the server is shut down
-	acct    Account       // valid after done
-	err     error         // valid after done
-	openErr error         // the browser could not be opened
+	ctx      context.Context
+	cancel   context.CancelCauseFunc
+	srv      *http.Server
+	claimed  atomic.Bool   // a callback with the right state has arrived
+	answered chan struct{} // closed once the claiming callback's outcome is passed on
+	warmed   chan struct{} // closed once the ID token keys are fetched (or the flow ended)
+	result   chan outcome  // the claiming callback's outcome (capacity 1)
+	mu       sync.Mutex
+	answer   net.Conn      // the connection that carries the claiming callback's page
+	pending  outcome       // its outcome, sent on result once answer has closed
+	done     chan struct{} // closed once the server is shut down
+	acct     Account       // valid after done
+	err      error         // valid after done
+	openErr  error         // the browser could not be opened
 }
 
 type outcome struct {
@@ -104,7 +110,7 @@ func (e *Engine) endFlow(providerID string) {
 }
 
 func (e *Engine) startFlow(parent context.Context, p Provider, client ClientSettings) (*Flow, error) {
-	p, oidcProv, err := e.resolve(parent, p)
+	p, ids, err := e.resolve(parent, p)
 	if err != nil {
 		return nil, err
 	}
@@ -116,8 +122,8 @@ func (e *Engine) startFlow(parent context.Context, p Provider, client ClientSett
 	if err != nil {
 		return nil, err
 	}
-	f := &Flow{e: e, p: p, oidc: oidcProv, path: callbackPath(p.ID), state: rand.Text(),
-		result: make(chan outcome, 1), done: make(chan struct{})}
+	f := &Flow{e: e, p: p, ids: ids, path: callbackPath(p.ID), state: rand.Text(),
+		result: make(chan outcome, 1), answered: make(chan struct{}), warmed: make(chan struct{}), done: make(chan struct{})}
 	port := ln.Addr().(*net.TCPAddr).Port
 	f.cfg = oauth2Config(p, client.ClientID, secret)
 	f.cfg.RedirectURL = "http://" + net.JoinHostPort(host, strconv.Itoa(port)) + f.path
@@ -127,7 +133,9 @@ func (e *Engine) startFlow(parent context.Context, p Provider, client ClientSett
 	f.ctx, f.cancel = context.WithCancelCause(ctx)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+f.path, f.serveCallback)
-	f.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	f.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context { return context.WithValue(ctx, connKey{}, c) },
+		ConnState:   f.connState}
 	served := make(chan struct{})
 	go func() {
 		defer close(served)
@@ -146,6 +154,11 @@ func (e *Engine) startFlow(parent context.Context, p Provider, client ClientSett
 		e.endFlow(p.ID)
 		close(f.done)
 	}()
+	if f.nonce != "" { // an ID token will come: fetch its keys while the person signs in
+		go func() { defer close(f.warmed); f.ids.warm(f.ctx) }()
+	} else {
+		close(f.warmed)
+	}
 	if e.openURL != nil {
 		u, _ := url.Parse(f.authURL)
 		if err := e.openURL(u); err != nil {
@@ -165,7 +178,7 @@ func (f *Flow) authOptions() []oauth2.AuthCodeOption {
 		f.verifier = oauth2.GenerateVerifier()
 		opts = append(opts, oauth2.S256ChallengeOption(f.verifier))
 	}
-	if f.oidc != nil && containsScope(f.p.Scopes, "openid") {
+	if f.ids != nil && containsScope(f.p.Scopes, "openid") {
 		f.nonce = rand.Text()
 		opts = append(opts, oidc.Nonce(f.nonce))
 	}
@@ -220,16 +233,51 @@ func (f *Flow) ctxErr() error {
 	return fmt.Errorf("connect %s: %w", f.p.Name, ErrCancelled)
 }
 
-// finish records the outcome and shuts the server down, giving the browser
-// a moment to receive its page.
+// finish records the outcome and closes the server. The claiming callback's
+// page has been sent by then: on success its outcome comes only once its
+// connection has closed, and when the flow ends otherwise (timeout, cancel)
+// while a callback is being handled, the cancelled context cuts that short
+// and finish waits (at most 2 s) for the browser to get its page. Close then
+// drops only connections with nothing left to say, such as a browser's
+// speculative ones, which Shutdown would wait for.
 func (f *Flow) finish(o outcome) {
 	f.acct, f.err = o.acct, o.err
 	f.cancel(ErrCancelled)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := f.srv.Shutdown(ctx); err != nil {
-		f.srv.Close()
+	if f.claimed.Load() {
+		select {
+		case <-f.answered:
+		case <-time.After(2 * time.Second):
+		}
 	}
+	f.srv.Close()
+	<-f.warmed // returns at once: f.ctx is done
+}
+
+// connKey is the request context key of the connection a request came on.
+type connKey struct{}
+
+// connState passes the claiming callback's outcome on once the connection
+// that carried its page has closed (the page says Connection: close).
+func (f *Flow) connState(c net.Conn, s http.ConnState) {
+	if s != http.StateClosed && s != http.StateHijacked {
+		return
+	}
+	f.mu.Lock()
+	mine := f.answer == c
+	if mine {
+		f.answer = nil
+	}
+	o := f.pending
+	f.mu.Unlock()
+	if mine {
+		f.pass(o)
+	}
+}
+
+// pass hands the claiming callback's outcome to the flow; once only.
+func (f *Flow) pass(o outcome) {
+	f.result <- o
+	close(f.answered)
 }
 
 // URL returns the authorization URL, to show and copy when no browser

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -266,8 +267,8 @@ func FuzzCallbackQuery(f *testing.F) {
 		if err != nil {
 			return
 		}
-		fl := &Flow{state: "the-real-state-value-1234", result: make(chan outcome, 1)}
-		status, _, err := fl.handle(q)
+		fl := &Flow{state: "the-real-state-value-1234", result: make(chan outcome, 1), answered: make(chan struct{})}
+		status, _, _, err := fl.handle(q)
 		if q.Get("state") != fl.state && (status != http.StatusBadRequest || !errors.Is(err, errWrongState)) {
 			t.Fatalf("query %q without the state was not refused: %d %v", raw, status, err)
 		}
@@ -284,3 +285,52 @@ func mustQuery(t *testing.T, raw string) url.Values {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestConnectCancelDuringCallback cancels a sign-in while its callback is
+// being handled (the token request hangs): Wait reports the cancellation
+// at once and leaves no goroutine behind, and no account is stored.
+func TestConnectCancelDuringCallback(t *testing.T) {
+	sp := newStubProvider(t)
+	exchanging := make(chan struct{})
+	sp.tokenHook = func(w http.ResponseWriter, r *http.Request) bool {
+		r.ParseForm() // read the body, so a closed connection cancels r's context
+		close(exchanging)
+		<-r.Context().Done() // until Keyport gives up the request
+		return true
+	}
+	e, _ := newTestEngine(t, sp.providersFile(""), nil)
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	flow, err := e.Connect(context.Background(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	back := sp.authorize(t, flow.URL()).String()
+	type page struct {
+		status int
+		body   string
+	}
+	browser := make(chan page, 1)
+	go func() {
+		c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+		resp, err := c.Get(back)
+		if err != nil {
+			browser <- page{body: err.Error()}
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		browser <- page{resp.StatusCode, string(b)}
+	}()
+	<-exchanging
+	flow.Cancel()
+	if _, err := flow.Wait(); !errors.Is(err, ErrCancelled) {
+		t.Fatalf("Wait: %v, want ErrCancelled", err)
+	}
+	// The browser gets a page saying so, not a dropped connection.
+	if p := <-browser; p.status != http.StatusBadRequest || !strings.Contains(p.body, "cancelled") {
+		t.Errorf("the browser got %d: %s", p.status, p.body)
+	}
+	if n := len(e.Accounts()); n != 0 {
+		t.Errorf("%d accounts after a cancelled sign-in", n)
+	}
+}

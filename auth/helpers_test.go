@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,9 +32,15 @@ type stubProvider struct {
 	expiresIn int
 	refresh   string // refresh token to issue; empty: none
 	revoked   []string
+	// OpenID Connect, for providers files that name the stub as issuer:
+	// idToken, when set, makes the ID token for an authorization request's
+	// nonce; jwks is served at /jwks.
+	idToken  func(nonce string) string
+	jwks     []byte
+	jwksHits atomic.Int32
 }
 
-type codeGrant struct{ challenge, redirect string }
+type codeGrant struct{ challenge, redirect, nonce string }
 
 func newStubProvider(t *testing.T) *stubProvider {
 	t.Helper()
@@ -52,6 +59,19 @@ func newStubProvider(t *testing.T) *stubProvider {
 		}
 		fmt.Fprint(w, `{"user":{"id":"42","name":"Ada Lovelace","email":"ada@example.test"}}`)
 	})
+	mux.HandleFunc("GET /userinfo", func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == "" {
+			http.Error(w, "no token", http.StatusUnauthorized)
+			return
+		}
+		fmt.Fprint(w, `{"sub":"42","name":"Ada Lovelace","email":"ada@example.test"}`)
+	})
+	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(map[string]any{"issuer": sp.URL, "authorization_endpoint": sp.URL + "/authorize",
+			"token_endpoint": sp.URL + "/token", "userinfo_endpoint": sp.URL + "/userinfo", "jwks_uri": sp.URL + "/jwks",
+			"id_token_signing_alg_values_supported": []string{"RS256"}})
+	})
+	mux.HandleFunc("GET /jwks", func(w http.ResponseWriter, r *http.Request) { sp.jwksHits.Add(1); w.Write(sp.jwks) })
 	sp.Server = httptest.NewServer(mux)
 	t.Cleanup(sp.Close)
 	return sp
@@ -71,7 +91,7 @@ func (sp *stubProvider) authorize(t *testing.T, authURL string) *url.URL {
 	}
 	code := fmt.Sprintf("code-%d", len(sp.codes)+1)
 	sp.mu.Lock()
-	sp.codes[code] = codeGrant{challenge: q.Get("code_challenge"), redirect: q.Get("redirect_uri")}
+	sp.codes[code] = codeGrant{challenge: q.Get("code_challenge"), redirect: q.Get("redirect_uri"), nonce: q.Get("nonce")}
 	sp.mu.Unlock()
 	back, err := url.Parse(q.Get("redirect_uri"))
 	if err != nil {
@@ -87,10 +107,12 @@ func (sp *stubProvider) token(w http.ResponseWriter, r *http.Request) {
 	}
 	sp.mu.Lock()
 	defer sp.mu.Unlock()
+	var nonce string // of the authorization request, for the ID token
 	switch r.PostFormValue("grant_type") {
 	case "authorization_code":
 		g, ok := sp.codes[r.PostFormValue("code")]
 		delete(sp.codes, r.PostFormValue("code"))
+		nonce = g.nonce
 		sum := sha256.Sum256([]byte(r.PostFormValue("code_verifier")))
 		if !ok || base64.RawURLEncoding.EncodeToString(sum[:]) != g.challenge || r.PostFormValue("redirect_uri") != g.redirect {
 			writeOAuthError(w, "invalid_grant")
@@ -103,6 +125,9 @@ func (sp *stubProvider) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp := map[string]any{"access_token": fmt.Sprintf("at-%d", sp.refreshes), "token_type": "Bearer", "scope": "profile email"}
+	if sp.idToken != nil && r.PostFormValue("grant_type") == "authorization_code" {
+		resp["id_token"] = sp.idToken(nonce)
+	}
 	if sp.expiresIn > 0 {
 		resp["expires_in"] = sp.expiresIn
 	}
