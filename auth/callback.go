@@ -1,15 +1,16 @@
 package auth
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"errors"
 	"fmt"
 	"html/template"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,21 +24,12 @@ var callbackPage = template.Must(template.New("callback").Parse(assets.CallbackP
 // flow keeps waiting for the real one.
 var errWrongState = errors.New("this sign-in response does not belong to the sign-in Keyport is waiting for (its state does not match); it may come from an older attempt")
 
-// serveCallback answers the browser's redirect to the loopback server.
+// serveCallback answers the browser's redirect to the loopback server. The
+// page goes out whole (with its length, then flushed) before a claiming
+// callback's outcome is passed on, so the flow can close the server at once
+// without cutting the page short.
 func (f *Flow) serveCallback(w http.ResponseWriter, r *http.Request) {
 	status, acct, claimed, err := f.handle(r.URL.Query())
-	if claimed {
-		// The flow ends once this page is out: its connection's close
-		// passes the outcome on (connState).
-		c, _ := r.Context().Value(connKey{}).(net.Conn)
-		f.mu.Lock()
-		f.answer, f.pending = c, outcome{acct, err}
-		f.mu.Unlock()
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Connection", "close")
-	w.WriteHeader(status)
 	page := struct {
 		OK             bool
 		Title, Message string
@@ -50,7 +42,18 @@ func (f *Flow) serveCallback(w http.ResponseWriter, r *http.Request) {
 	default:
 		page.Title, page.Message = "Could not connect to "+f.p.Name, sentence(err)
 	}
-	_ = callbackPage.Execute(w, page)
+	var body bytes.Buffer
+	_ = callbackPage.Execute(&body, page)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(body.Len()))
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Connection", "close")
+	w.WriteHeader(status)
+	_, _ = w.Write(body.Bytes())
+	_ = http.NewResponseController(w).Flush()
+	if claimed {
+		f.pass(outcome{acct, err})
+	}
 }
 
 // handle checks one authorization response (RFC 6749 section 4.1.2) and,

@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -41,9 +40,6 @@ type Flow struct {
 	answered chan struct{} // closed once the claiming callback's outcome is passed on
 	warmed   chan struct{} // closed once the ID token keys are fetched (or the flow ended)
 	result   chan outcome  // the claiming callback's outcome (capacity 1)
-	mu       sync.Mutex
-	answer   net.Conn      // the connection that carries the claiming callback's page
-	pending  outcome       // its outcome, sent on result once answer has closed
 	done     chan struct{} // closed once the server is shut down
 	acct     Account       // valid after done
 	err      error         // valid after done
@@ -133,9 +129,7 @@ func (e *Engine) startFlow(parent context.Context, p Provider, client ClientSett
 	f.ctx, f.cancel = context.WithCancelCause(ctx)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+f.path, f.serveCallback)
-	f.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
-		ConnContext: func(ctx context.Context, c net.Conn) context.Context { return context.WithValue(ctx, connKey{}, c) },
-		ConnState:   f.connState}
+	f.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan struct{})
 	go func() {
 		defer close(served)
@@ -234,12 +228,12 @@ func (f *Flow) ctxErr() error {
 }
 
 // finish records the outcome and closes the server. The claiming callback's
-// page has been sent by then: on success its outcome comes only once its
-// connection has closed, and when the flow ends otherwise (timeout, cancel)
-// while a callback is being handled, the cancelled context cuts that short
-// and finish waits (at most 2 s) for the browser to get its page. Close then
-// drops only connections with nothing left to say, such as a browser's
-// speculative ones, which Shutdown would wait for.
+// page has been sent by then: on success its outcome comes only after the
+// page, and when the flow ends otherwise (timeout, cancel) while a callback
+// is being handled, the cancelled context cuts that short and finish waits
+// (at most 2 s) for the page to go out. Close then drops only connections
+// with nothing left to say, such as a browser's speculative ones, which
+// Shutdown would wait for (it polls, from 1 ms up).
 func (f *Flow) finish(o outcome) {
 	f.acct, f.err = o.acct, o.err
 	f.cancel(ErrCancelled)
@@ -251,27 +245,6 @@ func (f *Flow) finish(o outcome) {
 	}
 	f.srv.Close()
 	<-f.warmed // returns at once: f.ctx is done
-}
-
-// connKey is the request context key of the connection a request came on.
-type connKey struct{}
-
-// connState passes the claiming callback's outcome on once the connection
-// that carried its page has closed (the page says Connection: close).
-func (f *Flow) connState(c net.Conn, s http.ConnState) {
-	if s != http.StateClosed && s != http.StateHijacked {
-		return
-	}
-	f.mu.Lock()
-	mine := f.answer == c
-	if mine {
-		f.answer = nil
-	}
-	o := f.pending
-	f.mu.Unlock()
-	if mine {
-		f.pass(o)
-	}
 }
 
 // pass hands the claiming callback's outcome to the flow; once only.
