@@ -10,7 +10,7 @@
 # --docs it also writes the results and the machine to FILE.
 #
 # Environment: BENCH_PAIRS (start-up pairs, default 9), BENCH_IDLE_PAIRS
-# (default 3), BENCH_IDLE_S (seconds of idle CPU per run, default 60),
+# (default 5), BENCH_IDLE_S (seconds of idle CPU per run, default 60),
 # BENCH_TOKEN_PAIRS (default 15), BENCH_FLOW_PAIRS (sign-ins, default 21).
 # BENCH_REPORT_ONLY=1 measures nothing and reports the results of the last run (build/bench/results.txt) again.
 set -euo pipefail
@@ -21,7 +21,7 @@ LOG=$OUT/run.log
 RES=$OUT/results.txt
 TAGS=(-tags migrated_fynedo)
 PAIRS=${BENCH_PAIRS:-9}
-IDLE_PAIRS=${BENCH_IDLE_PAIRS:-3}
+IDLE_PAIRS=${BENCH_IDLE_PAIRS:-5}
 IDLE_S=${BENCH_IDLE_S:-60}
 TOKEN_PAIRS=${BENCH_TOKEN_PAIRS:-15}
 SETTLE_S=3
@@ -57,11 +57,14 @@ elif [[ -z ${KEYPORT_BENCH_INNER:-} ]]; then
 	mkdir -p "$OUT"
 	: >"$LOG"
 	echo "bench: building Keyport, the baseline window and the helpers into $OUT"
-	go build "${TAGS[@]}" -o "$OUT/keyport" . >>"$LOG" 2>&1 || die "go build keyport (see $LOG)"
-	go build "${TAGS[@]}" -o "$OUT/baseline" ./bench/baseline >>"$LOG" 2>&1 || die "go build baseline (see $LOG)"
+	# The measured programs are built as make package builds Keyport
+	# (fyne package -release: stripped, -trimpath).
+	release=(-trimpath -ldflags "-s -w")
+	go build "${TAGS[@]}" "${release[@]}" -o "$OUT/keyport" . >>"$LOG" 2>&1 || die "go build keyport (see $LOG)"
+	go build "${TAGS[@]}" "${release[@]}" -o "$OUT/baseline" ./bench/baseline >>"$LOG" 2>&1 || die "go build baseline (see $LOG)"
 	go build -o "$OUT/probe" ./bench/probe >>"$LOG" 2>&1 || die "go build probe (see $LOG)"
 	go build -o "$OUT/seed" ./bench/seed >>"$LOG" 2>&1 || die "go build seed (see $LOG)"
-	go build -o "$OUT/clionly" ./bench/clionly >>"$LOG" 2>&1 || die "go build clionly (see $LOG)"
+	go build "${release[@]}" -o "$OUT/clionly" ./bench/clionly >>"$LOG" 2>&1 || die "go build clionly (see $LOG)"
 	go test "${TAGS[@]}" -c -o "$OUT/bench.test" ./bench >>"$LOG" 2>&1 || die "go test -c ./bench (see $LOG)"
 
 	# -displayfd: Xvfb picks a free display and tells us its number.
@@ -340,6 +343,7 @@ medians. The figures inform and do not gate CI.
 | OS | $(. /etc/os-release && echo "$PRETTY_NAME"), kernel $(uname -r) |
 | Go | $(go env GOVERSION) |
 | Fyne | $(go list -m -f '{{.Version}}' fyne.io/fyne/v2) (build tag migrated_fynedo) |
+| builds | Keyport, the baseline window and bench/clionly as \`make package\` builds Keyport: stripped (\`-ldflags "-s -w"\`), \`-trimpath\` |
 | display | Xvfb $(pkg xvfb), 1920×1080×24, no window manager |
 | OpenGL | $renderer; Mesa $(pkg libgl1-mesa-dri) |
 | keychain | gnome-keyring $(pkg gnome-keyring) (Secret Service) on a private D-Bus session (scripts/with-keyring.sh) |
