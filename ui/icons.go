@@ -1,7 +1,11 @@
 package ui
 
 import (
+	"bytes"
+	"image"
+	_ "image/png" // the embedded icons
 	"path"
+	"sync"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/theme"
@@ -21,8 +25,18 @@ func embeddedIcon(name string) fyne.Resource {
 	if err != nil {
 		return theme.FileIcon()
 	}
-	return fyne.NewStaticResource(name, data)
+	res := fyne.NewStaticResource(name, data)
+	if img, _, err := image.Decode(bytes.NewReader(data)); err == nil {
+		pictures.Store(res, img)
+	}
+	return res
 }
+
+// pictures holds the embedded icons decoded, once each. A canvas.Image given
+// a Resource decodes it itself, so every visible account row decoded its
+// provider's icon again (docs/BENCHMARKS.md); canvasImage shows these
+// decoded images instead.
+var pictures sync.Map // fyne.Resource -> image.Image
 
 // iconCache hands out provider icons, loading each file once. It is used
 // on the UI goroutine only.

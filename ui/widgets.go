@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"image"
 	"unicode"
 	"unicode/utf8"
 
@@ -37,7 +38,11 @@ func (c *canvasImage) set(res fyne.Resource) {
 		return
 	}
 	c.res = res
-	c.img.Resource = res
+	if img, ok := pictures.Load(res); ok {
+		c.img.Resource, c.img.Image = nil, img.(image.Image)
+	} else {
+		c.img.Resource, c.img.Image = res, nil
+	}
 	c.img.Refresh()
 }
 
