@@ -103,8 +103,9 @@ func (f *Flow) complete(q url.Values) (Account, error) {
 	if err != nil {
 		return Account{}, tokenError(name, "exchange the sign-in code", err, false)
 	}
-	// The ID token check (a JWKS fetch on the first sign-in) and the
-	// profile request need only the token, so they run together. The
+	// The ID token check (its keys were fetched while the person signed
+	// in) and the profile request need only the token, so they run
+	// together. The
 	// profile request sends the access token only to the provider that just
 	// issued it, so nothing leaks if the ID token then fails its check; a
 	// failed check wins over whatever the profile request returned.
