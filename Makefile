@@ -15,9 +15,12 @@ GOFILES_CMD = { git ls-files --cached --others --exclude-standard '*.go' 2>/dev/
 run: build
 	./keyport
 
+# keyport (the commands, no Fyne linked, so `keyport token` starts fast)
+# and keyport-window (the window), which keyport with no command becomes.
 build:
 	scripts/deps.sh run
-	$(GO) build $(TAGS) -o keyport .
+	CGO_ENABLED=0 $(GO) build -o keyport .
+	$(GO) build $(TAGS) -o keyport-window ./cmd/keyport-window
 
 test:
 	scripts/deps.sh test
@@ -67,10 +70,11 @@ bench-docs:
 	scripts/deps.sh test
 	bench/run.sh --docs docs/BENCHMARKS.md
 
-# The fyne tool runs pinned but outside go.mod: as a tool directive its own
-# dependencies would lift the GL and GLFW bindings the app builds with.
-# -release strips the binary (-s -w, -trimpath): every `keyport` command
-# starts about 5 ms sooner (docs/BENCHMARKS.md).
+# Keyport.tar.xz: both programs, the desktop entry (which starts
+# keyport-window) and an install Makefile. The fyne tool runs pinned but
+# outside go.mod: as a tool directive its own dependencies would lift the GL
+# and GLFW bindings the app builds with. fyne package bumps Build in
+# FyneApp.toml; keep that only for a release.
 package:
 	scripts/deps.sh run
-	$(GO) run fyne.io/tools/cmd/fyne@v1.7.2 package -os linux -release
+	scripts/package.sh

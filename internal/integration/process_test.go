@@ -33,7 +33,7 @@ func TestMain(m *testing.M) {
 			}
 			defer os.RemoveAll(dir)
 			keyportBin = filepath.Join(dir, "keyport")
-			build := exec.Command("go", "build", "-tags", "migrated_fynedo", "-o", keyportBin, "github.com/keyport/keyport")
+			build := exec.Command("go", "build", "-o", keyportBin, "github.com/keyport/keyport")
 			build.Stdout, build.Stderr = os.Stderr, os.Stderr
 			if err := build.Run(); err != nil {
 				panic("build keyport: " + err.Error())
