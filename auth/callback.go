@@ -12,13 +12,19 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/keyport/keyport/assets"
 	"golang.org/x/oauth2"
 )
 
-var callbackPage = template.Must(template.New("callback").Parse(assets.CallbackPage))
+// callbackPage is parsed on first use, not at start-up: every `keyport`
+// command would pay for it (about 1 ms), and only a sign-in needs it.
+// Connect parses it while the person signs in.
+var callbackPage = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("callback").Parse(assets.CallbackPage))
+})
 
 // errWrongState reports a callback that does not belong to this flow; the
 // flow keeps waiting for the real one.
@@ -43,7 +49,7 @@ func (f *Flow) serveCallback(w http.ResponseWriter, r *http.Request) {
 		page.Title, page.Message = "Could not connect to "+f.p.Name, sentence(err)
 	}
 	var body bytes.Buffer
-	_ = callbackPage.Execute(&body, page)
+	_ = callbackPage().Execute(&body, page)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Content-Length", strconv.Itoa(body.Len()))
 	w.Header().Set("Cache-Control", "no-store")

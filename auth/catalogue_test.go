@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -600,5 +601,20 @@ func TestUserFileValidationNamesFile(t *testing.T) {
 	_, err := loadCatalogue(assets.Providers, path)
 	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "https") {
 		t.Fatalf("err = %v; want one naming %s and the https rule", err, path)
+	}
+}
+
+// The provider id rule as a regexp, the oracle for Validate's hand-written
+// check and for FuzzCatalogue.
+var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,39}$`)
+
+func TestProviderIDRule(t *testing.T) {
+	for _, id := range []string{"a", "0", "my-idp", "-a", "a-", "A", "a_b", "a.b", "ä", "a b", "",
+		strings.Repeat("a", 40), strings.Repeat("a", 41), "a" + strings.Repeat("-", 39)} {
+		err := Provider{ID: id, Name: "N", Mode: ModeAPIKey, APIKey: &APIKeySpec{Header: "X"}}.Validate()
+		idErr := err != nil && strings.Contains(err.Error(), "id must be")
+		if want := !idPattern.MatchString(id); idErr != want {
+			t.Errorf("id %q: refused %v, want %v (err %v)", id, idErr, want, err)
+		}
 	}
 }

@@ -38,7 +38,7 @@ type Flow struct {
 	srv      *http.Server
 	claimed  atomic.Bool   // a callback with the right state has arrived
 	answered chan struct{} // closed once the claiming callback's outcome is passed on
-	warmed   chan struct{} // closed once the ID token keys are fetched (or the flow ended)
+	warmed   chan struct{} // closed once the page is parsed and the ID token keys fetched (or the flow ended)
 	result   chan outcome  // the claiming callback's outcome (capacity 1)
 	done     chan struct{} // closed once the server is shut down
 	acct     Account       // valid after done
@@ -148,11 +148,15 @@ func (e *Engine) startFlow(parent context.Context, p Provider, client ClientSett
 		e.endFlow(p.ID)
 		close(f.done)
 	}()
-	if f.nonce != "" { // an ID token will come: fetch its keys while the person signs in
-		go func() { defer close(f.warmed); f.ids.warm(f.ctx) }()
-	} else {
-		close(f.warmed)
-	}
+	// While the person signs in: parse the page the callback answers with
+	// and, when an ID token will come, fetch its keys.
+	go func() {
+		defer close(f.warmed)
+		callbackPage()
+		if f.nonce != "" {
+			f.ids.warm(f.ctx)
+		}
+	}()
 	if e.openURL != nil {
 		u, _ := url.Parse(f.authURL)
 		if err := e.openURL(u); err != nil {

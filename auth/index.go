@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"runtime"
 
 	"github.com/gofrs/flock"
@@ -205,10 +204,7 @@ func syncDir(dir string) error {
 	return d.Sync()
 }
 
-var (
-	providerID = regexp.MustCompile(`^[a-z0-9-]{1,64}$`)
-	fileB32    = base32.NewEncoding("0123456789abcdefghijklmnopqrstuv").WithPadding(base32.NoPadding)
-)
+var fileB32 = base32.NewEncoding("0123456789abcdefghijklmnopqrstuv").WithPadding(base32.NoPadding)
 
 // fileKey turns an account key into a file name that is safe on every OS,
 // including case-insensitive file systems: "<provider>_<base32 of the id>"
@@ -220,7 +216,7 @@ func fileKey(key string) (string, error) {
 		return "", errors.New("empty account key")
 	}
 	name := "_" + fileB32.EncodeToString([]byte(key))
-	if provider, id, ok := SplitKey(key); ok && providerID.MatchString(provider) {
+	if provider, id, ok := SplitKey(key); ok && isID(provider, 64) {
 		name = provider + "_" + fileB32.EncodeToString([]byte(id))
 	}
 	if len(name) > 120 {
