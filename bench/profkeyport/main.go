@@ -1,4 +1,4 @@
-// Command profkeyport is Keyport's window (the composition of main.go)
+// Command profkeyport is Keyport's window (the composition of cmd/keyport-window)
 // with profiling for bench/run.sh's findings: it writes a CPU profile of
 // $PROF_SECONDS seconds (default 2), after $PROF_DELAY seconds (default 0;
 // the window opens after it), to $PROF_CPU and, at that
