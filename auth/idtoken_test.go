@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -141,7 +143,8 @@ func claims(iss, aud, nonce string, valid time.Duration) map[string]any {
 func TestConnectKeychainRefuses(t *testing.T) {
 	sp := newStubProvider(t)
 	kc := &refusingKeychain{}
-	e, _ := newTestEngine(t, sp.providersFile(""), func(p *Params) { kc.Keychain = p.Keychain; p.Keychain = kc })
+	var dir string
+	e, _ := newTestEngine(t, sp.providersFile(""), func(p *Params) { dir = p.ConfigDir; kc.Keychain = p.Keychain; p.Keychain = kc })
 	kc.refuse.Store(true)
 	flow, err := e.Connect(context.Background(), "test")
 	if err != nil {
@@ -165,5 +168,26 @@ func TestConnectKeychainRefuses(t *testing.T) {
 	a := connectStub(t, e, sp)
 	if raw, err := e.Profile(a.Key()); err != nil || !strings.Contains(string(raw), "Ada") {
 		t.Errorf("profile = %s, %v", raw, err)
+	}
+	// A reconnect the keychain refuses leaves the account as it was, in
+	// this engine and in the index file, and its profile in place.
+	index, _ := os.ReadFile(filepath.Join(dir, "accounts.json"))
+	kc.refuse.Store(true)
+	flow, err = e.Connect(context.Background(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	flow.Paste(sp.authorize(t, flow.URL()).String())
+	if _, err := flow.Wait(); !errors.Is(err, ErrKeychainUnavailable) {
+		t.Fatalf("reconnect: %v, want the keychain's refusal", err)
+	}
+	if got, ok := e.Account(a.Key()); !ok || !reflect.DeepEqual(got, a) {
+		t.Errorf("account after the refused reconnect: %+v, %v; want %+v", got, ok, a)
+	}
+	if now, _ := os.ReadFile(filepath.Join(dir, "accounts.json")); string(now) != string(index) {
+		t.Errorf("the index changed though the keychain refused the new token:\nbefore %s\nafter  %s", index, now)
+	}
+	if _, err := e.Profile(a.Key()); err != nil {
+		t.Errorf("profile after the refused reconnect: %v", err)
 	}
 }
