@@ -121,18 +121,15 @@ func (s *accountsScreen) tick() bool {
 type accountRow struct {
 	widget.BaseWidget
 	avatar *canvasImage
-	name   *widget.Label
-	detail *widget.Label
-	status *widget.Label
+	name   *fitLabel
+	detail *fitLabel
+	status *fitLabel
 }
 
 // newAccountRow builds an empty row for the list to fill.
 func newAccountRow() *accountRow {
-	r := &accountRow{avatar: newCanvasImage(40), name: widget.NewLabel(""), detail: widget.NewLabel(""), status: widget.NewLabel("")}
+	r := &accountRow{avatar: newCanvasImage(40), name: newFitLabel(""), detail: newFitLabel(""), status: newFitLabel("")}
 	r.name.TextStyle.Bold = true
-	for _, l := range []*widget.Label{r.name, r.detail, r.status} {
-		l.Truncation = fyne.TextTruncateEllipsis
-	}
 	r.ExtendBaseWidget(r)
 	return r
 }

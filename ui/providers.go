@@ -71,12 +71,10 @@ func (r *providerRow) idle() {
 		}
 		right.Add(r.more)
 	}
-	name := widget.NewLabel(r.p.Name)
+	name := newFitLabel(r.p.Name)
 	name.TextStyle.Bold = true
-	name.Truncation = fyne.TextTruncateEllipsis
-	sub := widget.NewLabel(r.s.subtitle(r.p))
+	sub := newFitLabel(r.s.subtitle(r.p))
 	sub.Importance = widget.LowImportance
-	sub.Truncation = fyne.TextTruncateEllipsis
 	r.show(container.NewBorder(nil, nil, container.NewCenter(r.icon.img), container.NewCenter(right),
 		container.New(tightVBox{}, name, sub)))
 }

@@ -7,6 +7,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
 
@@ -15,6 +16,52 @@ func heading(text string) *widget.Label {
 	l := widget.NewLabel(text)
 	l.TextStyle.Bold = true
 	return l
+}
+
+// fitLabel is a one-line label that ends in an ellipsis when its text is
+// too wide. Fyne shapes an ellipsis label's text afresh at every layout
+// (about 0.5 ms a label: 1.4 ms an account row against 35 µs, which is
+// most of what 1,000 accounts add to start-up), while a clipping label
+// measures it through Fyne's cache. So the label clips, which shows all of
+// a text that fits, and takes the ellipsis only for a text that does not.
+type fitLabel struct {
+	widget.Label
+}
+
+func newFitLabel(text string) *fitLabel {
+	l := &fitLabel{}
+	l.Text = text
+	l.Truncation = fyne.TextTruncateClip
+	l.ExtendBaseWidget(l)
+	return l
+}
+
+// SetText shows text.
+func (l *fitLabel) SetText(text string) {
+	l.Text = text
+	l.fit(l.Size().Width)
+	l.Refresh()
+}
+
+// Resize lays the label out at size, choosing its truncation first.
+func (l *fitLabel) Resize(size fyne.Size) {
+	if l.fit(size.Width) {
+		l.Refresh()
+	}
+	l.Label.Resize(size)
+}
+
+// fit chooses the truncation for width and reports whether it changed.
+func (l *fitLabel) fit(width float32) bool {
+	t := fyne.TextTruncateClip
+	th := l.Theme()
+	text := th.Size(theme.SizeNameText)
+	if width > 0 && fyne.MeasureText(l.Text, text, l.TextStyle).Width > width-2*th.Size(theme.SizeNameInnerPadding) {
+		t = fyne.TextTruncateEllipsis
+	}
+	changed := t != l.Truncation
+	l.Truncation = t
+	return changed
 }
 
 // canvasImage is a square picture of a fixed size that swaps its resource
