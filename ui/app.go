@@ -65,6 +65,16 @@ type App struct {
 	seconds atomic.Bool   // a visible row shows seconds: tick every second
 }
 
+// LoadFonts loads the fonts the window's text needs (parsing the theme's
+// faces and scanning the system's for other scripts: about 100 ms, which
+// the first text measured would pay). Call it while something else loads,
+// such as the account index.
+func LoadFonts() {
+	for _, style := range []fyne.TextStyle{{}, {Bold: true}} {
+		fyne.MeasureText("Keyport", theme.TextSize(), style)
+	}
+}
+
 // New builds the main window for e. It lists accounts from the engine's
 // index only (the keychain is not touched until a secret is copied or
 // revealed) and starts following the engine's changes. The engine's

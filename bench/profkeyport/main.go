@@ -44,7 +44,18 @@ func main() {
 		w.ShowAndRun()
 		return
 	}
-	e, err := auth.New(auth.Params{OpenURL: a.OpenURL})
+	type engine struct {
+		e   *auth.Engine
+		err error
+	}
+	loaded := make(chan engine, 1)
+	go func() {
+		e, err := auth.New(auth.Params{OpenURL: a.OpenURL})
+		loaded <- engine{e, err}
+	}()
+	ui.LoadFonts()
+	l := <-loaded
+	e, err := l.e, l.err
 	if err != nil {
 		ui.ShowStartError(a, err)
 		return
