@@ -63,7 +63,7 @@ func findWindow() (string, error) {
 	if errors.Is(err, exec.ErrNotFound) {
 		return "", fmt.Errorf("the window program %s is neither beside this program (%s) nor on PATH", WindowProgram, beside)
 	}
-	return "", fmt.Errorf("the window program %s is not beside this program (%s) and PATH has none: %w", WindowProgram, beside, err)
+	return "", fmt.Errorf("the window program %s is not beside this program (%s), and looking for it on PATH failed: %w", WindowProgram, beside, err)
 }
 
 // hasDisplay reports whether a window can open. Only X11 and Wayland
