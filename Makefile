@@ -73,8 +73,7 @@ bench-docs:
 # Keyport.tar.xz: both programs, the desktop entry (which starts
 # keyport-window) and an install Makefile. The fyne tool runs pinned but
 # outside go.mod: as a tool directive its own dependencies would lift the GL
-# and GLFW bindings the app builds with. fyne package bumps Build in
-# FyneApp.toml; keep that only for a release.
+# and GLFW bindings the app builds with.
 package:
 	scripts/deps.sh run
 	scripts/package.sh

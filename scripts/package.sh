@@ -15,6 +15,11 @@ release=(-trimpath -ldflags "-s -w")
 CGO_ENABLED=0 go build "${release[@]}" -o "$out/bin/keyport" .
 go build -tags migrated_fynedo "${release[@]}" -o "$out/bin/keyport-window" ./cmd/keyport-window
 # Given an existing -exe, fyne package packages it instead of building.
+# It also bumps Build in FyneApp.toml (and re-indents it); that is put back,
+# so packaging leaves the work tree as it was: raise Build by hand for a
+# release.
+cp FyneApp.toml "$out/FyneApp.toml"
+trap 'cp "$out/FyneApp.toml" FyneApp.toml' EXIT
 go run fyne.io/tools/cmd/fyne@v1.7.2 package -os linux -release -exe "$out/bin/keyport-window"
 
 # fyne's archive holds one folder named after the program; ours is keyport/.
