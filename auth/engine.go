@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
@@ -61,6 +62,7 @@ type Engine struct {
 
 	mu         sync.Mutex
 	accounts   map[string]Account // cache of the index
+	loaded     fs.FileInfo        // the index file as Reload last read it
 	flows      map[string]bool    // provider ids with a sign-in in progress
 	discovered map[string]discovery
 	clients    map[string]ClientSettings
@@ -134,11 +136,23 @@ func (e *Engine) ConfigDir() string { return e.dir }
 // Reload reads the account index again, since another Keyport process (the
 // command line) may have connected, refreshed or removed accounts; it
 // publishes what changed to subscribers and reschedules. It never touches
-// the keychain. The window calls it when it comes to the foreground.
+// the keychain. The window calls it when it comes to the foreground, so it
+// returns at once when the index file is the one it read last (same file,
+// size and modification time: every write replaces the file).
 func (e *Engine) Reload() error {
+	fi, statErr := os.Stat(e.index.path())
+	e.mu.Lock()
+	last := e.loaded
+	e.mu.Unlock()
+	if statErr == nil && last != nil && os.SameFile(fi, last) && fi.Size() == last.Size() && fi.ModTime().Equal(last.ModTime()) {
+		return nil
+	}
 	list, err := e.index.Load()
 	if err != nil {
 		return err
+	}
+	if statErr != nil {
+		fi = nil // no index yet, or unreadable: read it again next time
 	}
 	next := make(map[string]Account, len(list))
 	for _, a := range list {
@@ -147,6 +161,7 @@ func (e *Engine) Reload() error {
 	e.mu.Lock()
 	prev := e.accounts
 	e.accounts = next
+	e.loaded = fi // stat'ed before reading: a write in between is read again next time
 	e.mu.Unlock()
 	for key, a := range next {
 		if old, ok := prev[key]; !ok || !reflect.DeepEqual(old, a) {
