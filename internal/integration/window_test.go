@@ -80,7 +80,7 @@ func TestKeyportOpensWindowProgram(t *testing.T) {
 // Without the window program, or without a display, keyport says what is
 // wrong and what to do, and exits 1.
 func TestKeyportNoWindow(t *testing.T) {
-	dir, report := install(t, false)
+	dir, _ := install(t, false)
 	_, stderr, err := start(t, filepath.Join(dir, "keyport"))
 	if code := exitCode(err); code != 1 {
 		t.Errorf("without keyport-window: exit %d, want 1", code)
@@ -91,7 +91,7 @@ func TestKeyportNoWindow(t *testing.T) {
 		}
 	}
 
-	dir, report = install(t, true)
+	dir, report := install(t, true)
 	_, stderr, err = start(t, filepath.Join(dir, "keyport"), "DISPLAY=", "WAYLAND_DISPLAY=")
 	if code := exitCode(err); code != 1 {
 		t.Errorf("without a display: exit %d, want 1", code)
