@@ -65,14 +65,21 @@ type App struct {
 	seconds atomic.Bool   // a visible row shows seconds: tick every second
 }
 
-// LoadFonts loads the fonts the window's text needs (parsing the theme's
-// faces and scanning the system's for other scripts: about 100 ms, which
-// the first text measured would pay). Call it while something else loads,
-// such as the account index.
-func LoadFonts() {
+// LoadFontsWhile runs load on another goroutine while it loads the fonts
+// the window's text needs, and returns when both are done. The fonts (the
+// theme's faces parsed, the system's scanned for other scripts: about
+// 100 ms) would otherwise load when ui.New measures its first text; load
+// is for work that can overlap them, such as reading the account index.
+func LoadFontsWhile(load func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		load()
+	}()
 	for _, style := range []fyne.TextStyle{{}, {Bold: true}} {
 		fyne.MeasureText("Keyport", theme.TextSize(), style)
 	}
+	<-done
 }
 
 // New builds the main window for e. It lists accounts from the engine's

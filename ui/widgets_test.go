@@ -92,3 +92,14 @@ func BenchmarkAccountRow(b *testing.B) {
 		r.Resize(fyne.NewSize(601, 90))
 	}
 }
+
+// LoadFontsWhile returns only once load has run (the race detector checks
+// the hand-over of what load wrote).
+func TestLoadFontsWhile(t *testing.T) {
+	test.NewTempApp(t)
+	var got []string
+	LoadFontsWhile(func() { got = append(got, "index") })
+	if len(got) != 1 {
+		t.Fatalf("load ran %d times", len(got))
+	}
+}

@@ -44,18 +44,9 @@ func main() {
 		w.ShowAndRun()
 		return
 	}
-	type engine struct {
-		e   *auth.Engine
-		err error
-	}
-	loaded := make(chan engine, 1)
-	go func() {
-		e, err := auth.New(auth.Params{OpenURL: a.OpenURL})
-		loaded <- engine{e, err}
-	}()
-	ui.LoadFonts()
-	l := <-loaded
-	e, err := l.e, l.err
+	var e *auth.Engine
+	var err error
+	ui.LoadFontsWhile(func() { e, err = auth.New(auth.Params{OpenURL: a.OpenURL}) })
 	if err != nil {
 		ui.ShowStartError(a, err)
 		return

@@ -27,18 +27,9 @@ func main() {
 	a := app.NewWithID(ui.AppID)
 	// The index (about 15 ms with 1,000 accounts) loads while Fyne loads
 	// its fonts (about 100 ms), on another core.
-	type engine struct {
-		e   *auth.Engine
-		err error
-	}
-	loaded := make(chan engine, 1)
-	go func() {
-		e, err := auth.New(auth.Params{OpenURL: a.OpenURL})
-		loaded <- engine{e, err}
-	}()
-	ui.LoadFonts()
-	l := <-loaded
-	e, err := l.e, l.err
+	var e *auth.Engine
+	var err error
+	ui.LoadFontsWhile(func() { e, err = auth.New(auth.Params{OpenURL: a.OpenURL}) })
 	if err != nil {
 		ui.ShowStartError(a, err) // a window saying what is wrong and what to do
 		return
