@@ -111,10 +111,10 @@ func (f *Flow) complete(q url.Values) (Account, error) {
 	}
 	// The ID token check (its keys were fetched while the person signed
 	// in) and the profile request need only the token, so they run
-	// together. The
-	// profile request sends the access token only to the provider that just
-	// issued it, so nothing leaks if the ID token then fails its check; a
-	// failed check wins over whatever the profile request returned.
+	// together. The profile request sends the access token only to the
+	// provider that just issued it, so nothing leaks if the ID token then
+	// fails its check; a failed check wins over whatever the profile
+	// request returned.
 	idErr := make(chan error, 1)
 	go func() { idErr <- f.verifyIDToken(ctx, tok) }()
 	acct, raw, err := fetchProfile(ctx, f.e.http, f.p, tok.Type(), tok.AccessToken)

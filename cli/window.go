@@ -58,12 +58,12 @@ func findWindow() (string, error) {
 		return path, nil
 	}
 	if beside == "" {
-		return "", fmt.Errorf("the window program %s is not on PATH", WindowProgram)
+		return "", fmt.Errorf("the window program is not installed: no %s on PATH", WindowProgram)
 	}
 	if errors.Is(err, exec.ErrNotFound) {
-		return "", fmt.Errorf("the window program %s is neither beside this program (%s) nor on PATH", WindowProgram, beside)
+		return "", fmt.Errorf("the window program is not installed: no %s beside this program, and no %s on PATH", beside, WindowProgram)
 	}
-	return "", fmt.Errorf("the window program %s is not beside this program (%s), and looking for it on PATH failed: %w", WindowProgram, beside, err)
+	return "", fmt.Errorf("the window program is not installed: no %s beside this program, and looking for %s on PATH failed: %w", beside, WindowProgram, err)
 }
 
 // hasDisplay reports whether a window can open. Only X11 and Wayland

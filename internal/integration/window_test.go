@@ -85,7 +85,7 @@ func TestKeyportNoWindow(t *testing.T) {
 	if code := exitCode(err); code != 1 {
 		t.Errorf("without keyport-window: exit %d, want 1", code)
 	}
-	for _, want := range []string{"keyport-window is neither beside this program (" + dir, "terminal commands work without the window"} {
+	for _, want := range []string{"the window program is not installed: no " + filepath.Join(dir, "keyport-window") + " beside this program, and no keyport-window on PATH", "terminal commands work without the window"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("without keyport-window: stderr %q does not say %q", stderr, want)
 		}
