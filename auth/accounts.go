@@ -3,8 +3,8 @@ package auth
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
+	"crypto/rand"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net/http"
@@ -62,7 +62,10 @@ func (e *Engine) saveConnected(ctx context.Context, a Account, s Secret, rawProf
 
 // ConnectAPIKey connects an API-key provider: it checks the key with the
 // catalogue's check request (when there is one) and stores it like a token.
-// The same key connected twice is one account.
+// The account's id is random, not derived from the key (a hash of a key in
+// a plain file would let anyone test guesses against it); the same key
+// connected twice is still one account, found by comparing it with the
+// provider's stored keys.
 func (e *Engine) ConnectAPIKey(ctx context.Context, providerID, key string) (Account, error) {
 	p, err := e.provider(providerID)
 	if err != nil {
@@ -78,9 +81,22 @@ func (e *Engine) ConnectAPIKey(ctx context.Context, providerID, key string) (Acc
 	if err := e.checkAPIKey(ctx, p, key); err != nil {
 		return Account{}, err
 	}
-	sum := sha256.Sum256([]byte(p.ID + "\x00" + key))
-	a := Account{Provider: p.ID, ID: "key-" + hex.EncodeToString(sum[:6]), Name: p.Name + " API key", APIKey: true}
+	a := Account{Provider: p.ID, ID: e.apiKeyID(ctx, p.ID, key), Name: p.Name + " API key", APIKey: true}
 	return e.saveConnected(ctx, a, Secret{APIKey: key}, nil)
+}
+
+// apiKeyID returns the id of the provider's API-key account that holds key
+// already, or a new random one.
+func (e *Engine) apiKeyID(ctx context.Context, providerID, key string) string {
+	for _, a := range e.Accounts() {
+		if a.Provider != providerID || !a.APIKey {
+			continue
+		}
+		if s, err := e.loadSecret(ctx, a.Key()); err == nil && subtle.ConstantTimeCompare([]byte(s.APIKey), []byte(key)) == 1 {
+			return a.ID
+		}
+	}
+	return "key-" + strings.ToLower(rand.Text()[:12])
 }
 
 func (e *Engine) checkAPIKey(ctx context.Context, p Provider, key string) error {
@@ -93,9 +109,9 @@ func (e *Engine) checkAPIKey(ctx context.Context, p Provider, key string) error 
 	}
 	req.Header.Set(p.APIKey.Header, p.APIKey.Prefix+key)
 	req.Header.Set("Accept", "application/json")
-	resp, err := e.http.Do(req)
+	resp, err := e.http.secret.Do(req)
 	if err != nil {
-		return fmt.Errorf("check the API key: could not reach %s (%s); check your network connection", p.Name, networkReason(err))
+		return unreachable("check the API key", p.Name, err)
 	}
 	resp.Body.Close()
 	switch {

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/keyport/keyport/assets"
+	"github.com/keyport/keyport/internal/boundary"
+	"github.com/tidwall/gjson"
 	"golang.org/x/oauth2"
 )
 
@@ -100,7 +102,7 @@ func (f *Flow) complete(q url.Values) (Account, error) {
 	if code == "" {
 		return Account{}, fmt.Errorf("connect %s: the provider sent the browser back without a code; try again", name)
 	}
-	ctx := context.WithValue(f.ctx, oauth2.HTTPClient, f.e.http)
+	ctx := context.WithValue(f.ctx, oauth2.HTTPClient, f.e.http.secret)
 	var opts []oauth2.AuthCodeOption
 	if f.verifier != "" {
 		opts = append(opts, oauth2.VerifierOption(f.verifier))
@@ -109,19 +111,18 @@ func (f *Flow) complete(q url.Values) (Account, error) {
 	if err != nil {
 		return Account{}, tokenError(name, "exchange the sign-in code", err, false)
 	}
-	// The ID token check (its keys were fetched while the person signed
-	// in) and the profile request need only the token, so they run
-	// together. The profile request sends the access token only to the
-	// provider that just issued it, so nothing leaks if the ID token then
-	// fails its check; a failed check wins over whatever the profile
-	// request returned.
-	idErr := make(chan error, 1)
-	go func() { idErr <- f.verifyIDToken(ctx, tok) }()
-	acct, raw, err := fetchProfile(ctx, f.e.http, f.p, tok.Type(), tok.AccessToken)
-	if err := <-idErr; err != nil {
+	// The ID token is checked before the access token goes anywhere (its
+	// keys were fetched while the person signed in, so this costs no round
+	// trip): a token response that fails the check is not used at all.
+	sub, err := f.verifyIDToken(ctx, tok)
+	if err != nil {
 		return Account{}, err
 	}
+	acct, raw, err := fetchProfile(ctx, f.e.http.profile, f.p, tok.Type(), tok.AccessToken)
 	if err != nil {
+		return Account{}, err
+	}
+	if err := f.checkUserinfoSub(sub, raw); err != nil {
 		return Account{}, err
 	}
 	fillToken(&acct, tok, f.p, f.e.clock.Now())
@@ -134,7 +135,7 @@ func checkIssuer(p Provider, q url.Values) error {
 	iss, present := q.Get("iss"), q.Has("iss")
 	switch {
 	case present && p.Issuer != "" && iss != p.Issuer:
-		return fmt.Errorf("connect %s: the response names issuer %q, not %q; it may come from another provider (mix-up attack), so it was refused", p.Name, iss, p.Issuer)
+		return fmt.Errorf("connect %s: the response names issuer %q, not %q; it may come from another provider (mix-up attack), so it was refused", p.Name, boundary.Text(iss, 100), p.Issuer)
 	case !present && p.IssRequired:
 		return fmt.Errorf("connect %s: the response lacks the iss parameter the provider promises (RFC 9207), so it was refused", p.Name)
 	}
@@ -143,7 +144,7 @@ func checkIssuer(p Provider, q url.Values) error {
 
 // authorizeError words an error response from the authorization endpoint.
 func authorizeError(provider, code, desc string) error {
-	desc = truncate(strings.TrimSpace(desc), 200)
+	code, desc = boundary.Text(code, maxCodeLen), boundary.Text(desc, maxDescLen)
 	switch code {
 	case "access_denied":
 		return fmt.Errorf("%w: you declined access on %s", ErrDenied, provider)
@@ -158,19 +159,41 @@ func authorizeError(provider, code, desc string) error {
 	return fmt.Errorf("connect %s: the provider answered %s", provider, code)
 }
 
-// verifyIDToken checks an ID token when the provider returned one:
-// signature, issuer, audience, expiry (go-oidc) and our nonce.
-func (f *Flow) verifyIDToken(ctx context.Context, tok *oauth2.Token) error {
+// verifyIDToken checks an ID token (OpenID Connect Core section 3.1.3.7):
+// signature, issuer, audience, expiry (go-oidc) and our nonce, and returns
+// its subject. When the flow asked an OpenID provider for the openid scope
+// (it then sent a nonce), a token response without an ID token is refused:
+// section 3.1.3.3 makes it required. Without OpenID Connect it returns "".
+func (f *Flow) verifyIDToken(ctx context.Context, tok *oauth2.Token) (string, error) {
 	raw, _ := tok.Extra("id_token").(string)
-	if raw == "" || f.ids == nil {
-		return nil
+	if f.ids == nil {
+		return "", nil
+	}
+	if raw == "" {
+		if f.nonce != "" {
+			return "", fmt.Errorf("connect %s: the provider answered without the ID token that OpenID Connect requires; the sign-in was refused", f.p.Name)
+		}
+		return "", nil
 	}
 	idt, err := f.ids.verifier(f.cfg.ClientID, f.e.clock.Now).Verify(ctx, raw)
 	if err != nil {
-		return fmt.Errorf("connect %s: the ID token failed verification (%v); the sign-in was refused", f.p.Name, err)
+		return "", fmt.Errorf("connect %s: the ID token failed verification (%s); the sign-in was refused", f.p.Name, boundary.Text(err.Error(), 200))
 	}
 	if f.nonce != "" && subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(f.nonce)) != 1 {
-		return fmt.Errorf("connect %s: the ID token's nonce does not match this sign-in; the sign-in was refused", f.p.Name)
+		return "", fmt.Errorf("connect %s: the ID token's nonce does not match this sign-in; the sign-in was refused", f.p.Name)
+	}
+	return idt.Subject, nil
+}
+
+// checkUserinfoSub applies OpenID Connect Core section 5.3.2: when the
+// profile is the userinfo response, its sub must equal the ID token's, or
+// the response belongs to someone else and is not used.
+func (f *Flow) checkUserinfoSub(idSub string, profile []byte) error {
+	if idSub == "" || f.p.UserinfoURL == "" || f.p.Profile.URL != f.p.UserinfoURL {
+		return nil
+	}
+	if got := gjson.GetBytes(profile, "sub"); got.Type != gjson.String || got.Str != idSub {
+		return fmt.Errorf("connect %s: the userinfo response is about another user than the ID token (its sub differs); the sign-in was refused", f.p.Name)
 	}
 	return nil
 }

@@ -10,6 +10,8 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"github.com/keyport/keyport/internal/boundary"
 )
 
 // UserProvidersFile is the name of the user providers file in the config
@@ -33,7 +35,7 @@ func loadCatalogue(builtin []byte, userPath string) ([]Provider, error) {
 		byID[p.ID] = p
 	}
 	fromUser := map[string]bool{}
-	data, err := os.ReadFile(userPath)
+	data, err := readFileCapped(userPath, maxProvidersFile)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
@@ -71,6 +73,24 @@ func loadCatalogue(builtin []byte, userPath string) ([]Provider, error) {
 	return out, nil
 }
 
+// maxProvidersFile bounds the user providers file.
+const maxProvidersFile = 1 << 20
+
+// readFileCapped reads a file of at most n bytes; a larger one is an error
+// that names the file.
+func readFileCapped(path string, n int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := boundary.ReadAll(f, n)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return data, nil
+}
+
 // decodeProviders parses a providers file: {"providers": [...]}. Unknown
 // fields are errors, so a typo does not silently lose a setting. An entry
 // whose id is in base starts from that entry, so it overrides only the
@@ -93,6 +113,7 @@ func decodeProviders(data []byte, source string, base map[string]Provider) ([]Pr
 			return nil, fmt.Errorf("read providers file %s: entry %d: %w", source, i+1, err)
 		}
 		p.ID = strings.TrimSpace(p.ID)
+		p.sanitise()
 		out = append(out, p)
 	}
 	return out, nil
@@ -108,6 +129,17 @@ func strictDecode(data []byte, v any) error {
 		return errors.New("unexpected data after the JSON value")
 	}
 	return nil
+}
+
+// sanitise passes the entry's words for people through boundary.Text: a
+// providers file may come from anywhere, and its names and notes reach the
+// terminal and the window.
+func (p *Provider) sanitise() {
+	p.Name = boundary.Text(p.Name, 60)
+	p.Notes = boundary.Text(p.Notes, 600)
+	if p.APIKey != nil {
+		p.APIKey.Help = boundary.Text(p.APIKey.Help, 300)
+	}
 }
 
 // clone copies the maps and slices of p so decoding over it leaves the

@@ -4,10 +4,12 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
+
+	"github.com/keyport/keyport/internal/boundary"
 )
 
 // metadata is the part of an OpenID Provider Configuration / RFC 8414
@@ -48,6 +50,9 @@ func wellKnown(issuer string) []string {
 	return urls
 }
 
+// errNoDocument reports a well-known URL that holds no document.
+var errNoDocument = errors.New("no metadata there")
+
 // discover fetches the issuer's metadata. The issuer in the document must
 // equal the configured one exactly (OpenID Connect Discovery section 4.3,
 // RFC 8414 section 3.3), or the entry is refused.
@@ -56,14 +61,21 @@ func discover(ctx context.Context, client *http.Client, issuer string) (discover
 	for _, u := range wellKnown(issuer) {
 		m, err := fetchMetadata(ctx, client, u)
 		if err != nil {
-			lastErr = err
+			// A document that is not there sends Keyport to the next
+			// well-known URL; any other failure says more.
+			if lastErr == nil || errors.Is(lastErr, errNoDocument) {
+				lastErr = err
+			}
 			continue
 		}
 		if m.Issuer != issuer {
-			return discovery{}, fmt.Errorf("discover %s: the metadata names issuer %q, which differs from the configured one; fix the issuer in the providers file", issuer, m.Issuer)
+			return discovery{}, fmt.Errorf("discover %s: the metadata names issuer %q, which differs from the configured one; fix the issuer in the providers file", issuer, boundary.Text(m.Issuer, 200))
 		}
 		if m.Authorization == "" || m.Token == "" {
 			return discovery{}, fmt.Errorf("discover %s: the metadata has no authorization or token endpoint", issuer)
+		}
+		if err := m.check(); err != nil {
+			return discovery{}, fmt.Errorf("discover %s: %w; Keyport does not use an issuer whose metadata says so", issuer, err)
 		}
 		d := discovery{meta: m}
 		if m.JWKS != "" {
@@ -72,6 +84,24 @@ func discover(ctx context.Context, client *http.Client, issuer string) (discover
 		return d, nil
 	}
 	return discovery{}, fmt.Errorf("discover %s: %w (check the issuer URL and that the server is running)", issuer, lastErr)
+}
+
+// check applies boundary.CheckURL to every endpoint the metadata names, as
+// the catalogue's own endpoints are checked: https only, and this computer
+// only for an issuer on this computer.
+func (m metadata) check() error {
+	loopbackOK := boundary.IsLoopbackURL(m.Issuer)
+	fields := []struct{ name, raw string }{{"authorization_endpoint", m.Authorization}, {"token_endpoint", m.Token},
+		{"revocation_endpoint", m.Revocation}, {"userinfo_endpoint", m.Userinfo}, {"jwks_uri", m.JWKS}}
+	for _, f := range fields {
+		if f.raw == "" {
+			continue
+		}
+		if _, err := boundary.CheckURL(f.raw, loopbackOK); err != nil {
+			return fmt.Errorf("the metadata's %s %w", f.name, err)
+		}
+	}
+	return nil
 }
 
 func fetchMetadata(ctx context.Context, client *http.Client, u string) (metadata, error) {
@@ -85,9 +115,12 @@ func fetchMetadata(ctx context.Context, client *http.Client, u string) (metadata
 		return metadata{}, err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	body, err := boundary.ReadAll(resp.Body, maxMetadataBytes)
 	if err != nil {
-		return metadata{}, err
+		return metadata{}, fmt.Errorf("read %s: %w", u, err)
+	}
+	if resp.StatusCode == http.StatusNotFound {
+		return metadata{}, fmt.Errorf("%s answered HTTP 404: %w", u, errNoDocument)
 	}
 	if resp.StatusCode != http.StatusOK {
 		return metadata{}, fmt.Errorf("%s answered HTTP %d", u, resp.StatusCode)
@@ -110,7 +143,7 @@ func (e *Engine) resolve(ctx context.Context, p Provider) (Provider, *idTokens, 
 	e.mu.Unlock()
 	if !ok {
 		var err error
-		if d, err = discover(ctx, e.http, p.Issuer); err != nil {
+		if d, err = discover(ctx, e.http.public, p.Issuer); err != nil {
 			return p, nil, err
 		}
 		e.mu.Lock()

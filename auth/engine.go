@@ -11,11 +11,13 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/keyport/keyport/assets"
+	"github.com/keyport/keyport/internal/boundary"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -34,7 +36,8 @@ type Params struct {
 	HTTPClient *http.Client
 	// OpenURL opens the system browser. The window passes Fyne's
 	// App.OpenURL; the command line $BROWSER or xdg-open. Nil: the flow only
-	// offers the URL to copy.
+	// offers the URL to copy. The engine calls it only with URLs that pass
+	// boundary.GuardOpen (https, or http on this computer).
 	OpenURL func(*url.URL) error
 	// Clock is the time source. Default: SystemClock.
 	Clock Clock
@@ -49,8 +52,8 @@ type Params struct {
 type Engine struct {
 	dir      string
 	keychain Keychain
-	http     *http.Client
-	openURL  func(*url.URL) error
+	http     outbound
+	openURL  func(*url.URL) error // behind boundary.GuardOpen
 	clock    Clock
 	timeout  time.Duration
 	logf     func(string, ...any)
@@ -98,8 +101,8 @@ func New(p Params) (*Engine, error) {
 	if p.Logf == nil {
 		p.Logf = func(string, ...any) {}
 	}
-	if err := os.MkdirAll(p.ConfigDir, 0o700); err != nil {
-		return nil, fmt.Errorf("create config directory: %w", err)
+	if err := privateDir(p.ConfigDir); err != nil {
+		return nil, err
 	}
 	providers, err := loadCatalogue(assets.Providers, filepath.Join(p.ConfigDir, UserProvidersFile))
 	if err != nil {
@@ -108,8 +111,8 @@ func New(p Params) (*Engine, error) {
 	e := &Engine{
 		dir:        p.ConfigDir,
 		keychain:   p.Keychain,
-		http:       p.HTTPClient,
-		openURL:    p.OpenURL,
+		http:       newOutbound(p.HTTPClient),
+		openURL:    boundary.GuardOpen(p.OpenURL),
 		clock:      p.Clock,
 		timeout:    cmp.Or(p.FlowTimeout, 5*time.Minute),
 		logf:       p.Logf,
@@ -128,6 +131,28 @@ func New(p Params) (*Engine, error) {
 		return nil, err
 	}
 	return e, nil
+}
+
+// privateDir creates the config directory with mode 0700, and tightens it
+// to 0700 when it exists with looser permissions: other local users must
+// not read the account list or replace the providers file.
+func privateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create config directory: %w", err)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("config directory: %w", err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("config directory %s is not a directory", dir)
+	}
+	if fi.Mode().Perm()&0o077 != 0 && runtime.GOOS != "windows" {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return fmt.Errorf("config directory %s can be read by other users (mode %v) and could not be made private: %w; run chmod 700 on it", dir, fi.Mode().Perm(), err)
+		}
+	}
+	return nil
 }
 
 // ConfigDir returns the directory holding the index and settings.
@@ -319,15 +344,15 @@ func (e *Engine) loadSecret(ctx context.Context, key string) (Secret, error) {
 	if err != nil {
 		return Secret{}, fmt.Errorf("read the token of %s from the keychain: %w", key, err)
 	}
-	var s Secret
+	var s secretRecord
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return Secret{}, fmt.Errorf("read the token of %s from the keychain: the item is damaged; connect the account again", key)
 	}
-	return s, nil
+	return Secret(s), nil
 }
 
 func (e *Engine) saveSecret(ctx context.Context, key string, s Secret) error {
-	raw, err := json.Marshal(s)
+	raw, err := json.Marshal(secretRecord(s))
 	if err != nil {
 		return err
 	}

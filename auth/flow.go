@@ -32,6 +32,7 @@ type Flow struct {
 	nonce    string
 	authURL  string
 	path     string
+	host     string // the redirect URI's host and port: the only Host the server answers
 
 	ctx      context.Context
 	cancel   context.CancelCauseFunc
@@ -121,15 +122,18 @@ func (e *Engine) startFlow(parent context.Context, p Provider, client ClientSett
 	f := &Flow{e: e, p: p, ids: ids, path: callbackPath(p.ID), state: rand.Text(),
 		result: make(chan outcome, 1), answered: make(chan struct{}), warmed: make(chan struct{}), done: make(chan struct{})}
 	port := ln.Addr().(*net.TCPAddr).Port
+	f.host = net.JoinHostPort(host, strconv.Itoa(port))
 	f.cfg = oauth2Config(p, client.ClientID, secret)
-	f.cfg.RedirectURL = "http://" + net.JoinHostPort(host, strconv.Itoa(port)) + f.path
+	f.cfg.RedirectURL = "http://" + f.host + f.path
 	f.authURL = f.cfg.AuthCodeURL(f.state, f.authOptions()...)
 
 	ctx, cancelTimeout := context.WithTimeoutCause(parent, e.timeout, ErrTimeout)
 	f.ctx, f.cancel = context.WithCancelCause(ctx)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+f.path, f.serveCallback)
-	f.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	f.srv = &http.Server{Handler: f.onlyOwnHost(mux), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 20 * time.Second,
+		IdleTimeout: 5 * time.Second, MaxHeaderBytes: 16 << 10}
+	f.srv.SetKeepAlivesEnabled(false) // one answer per connection: nothing idles on the port
 	served := make(chan struct{})
 	go func() {
 		defer close(served)
@@ -222,6 +226,20 @@ func listenLoopback(p Provider, port int) (net.Listener, string, error) {
 		return ln6, "::1", nil
 	}
 	return nil, "", fmt.Errorf("connect %s: cannot listen on the loopback interface (%w)", p.Name, err)
+}
+
+// onlyOwnHost answers 400 to a request whose Host is not the redirect URI's
+// 127.0.0.1:PORT (or [::1]:PORT): a web page that makes its own host name
+// resolve to 127.0.0.1 (DNS rebinding) reaches the server under that name,
+// and gets nothing. The flow keeps waiting.
+func (f *Flow) onlyOwnHost(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.EqualFold(r.Host, f.host) {
+			http.Error(w, "This is Keyport's sign-in server; it answers only at "+f.host+".", http.StatusBadRequest)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func (f *Flow) ctxErr() error {

@@ -38,11 +38,38 @@ type stubProvider struct {
 	idToken  func(nonce string) string
 	jwks     []byte
 	jwksHits atomic.Int32
+	// hooks replace the handler of a path (see on); guarded by mu.
+	hooks map[string]http.HandlerFunc
+}
+
+// on makes the stub answer requests for path with h instead of its own
+// handler: a misbehaving provider for one test.
+func (sp *stubProvider) on(path string, h http.HandlerFunc) {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	if sp.hooks == nil {
+		sp.hooks = map[string]http.HandlerFunc{}
+	}
+	sp.hooks[path] = h
+}
+
+// serve answers with a hook for the request's path, else with mux.
+func (sp *stubProvider) serve(mux http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sp.mu.Lock()
+		h := sp.hooks[r.URL.Path]
+		sp.mu.Unlock()
+		if h != nil {
+			h(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 type codeGrant struct{ challenge, redirect, nonce string }
 
-func newStubProvider(t *testing.T) *stubProvider {
+func newStubProvider(t testing.TB) *stubProvider {
 	t.Helper()
 	sp := &stubProvider{codes: map[string]codeGrant{}, expiresIn: 3600, refresh: "rt-1"}
 	mux := http.NewServeMux()
@@ -72,7 +99,7 @@ func newStubProvider(t *testing.T) *stubProvider {
 			"id_token_signing_alg_values_supported": []string{"RS256"}})
 	})
 	mux.HandleFunc("GET /jwks", func(w http.ResponseWriter, r *http.Request) { sp.jwksHits.Add(1); w.Write(sp.jwks) })
-	sp.Server = httptest.NewServer(mux)
+	sp.Server = httptest.NewServer(sp.serve(mux))
 	t.Cleanup(sp.Close)
 	return sp
 }
@@ -156,7 +183,7 @@ func (sp *stubProvider) providersFile(extra string) string {
 
 // newTestEngine builds an Engine on a temporary config directory with the
 // given user providers file and go-keyring's in-memory mock keychain.
-func newTestEngine(t *testing.T, providers string, tweak func(*Params)) (*Engine, chan *url.URL) {
+func newTestEngine(t testing.TB, providers string, tweak func(*Params)) (*Engine, chan *url.URL) {
 	t.Helper()
 	keyring.MockInit()
 	dir := t.TempDir()

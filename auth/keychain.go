@@ -92,9 +92,10 @@ func (goKeyring) Delete(service, user string) error {
 // writes the new chunks, then the head (the commit point), then deletes the
 // previous generation's chunks, so a concurrent Get sees the old or the new
 // value, never a mix. A crash or failure in the middle of Set leaves at most
-// orphan chunks that no head names; they are never read, and chunks of the
-// previous generation are removed by the next Set or Delete of that name,
-// but chunks of a generation whose head was never written stay behind.
+// orphan chunks that no head names; they are never read. A Set that fails
+// removes the chunks it wrote (see abandon), and chunks of the previous
+// generation are removed by the next Set or Delete of that name; only a
+// crash between a chunk write and the head write leaves chunks behind.
 //
 // The returned Keychain is safe for concurrent use. Writes through it are
 // serialised; writers in other processes should hold the account's lock.
@@ -217,12 +218,14 @@ func (k *systemKeychain) Set(ctx context.Context, name string, value []byte) err
 		for i := range h.N {
 			part := data[i*k.chunk : min((i+1)*k.chunk, len(data))]
 			if err := k.put(ctx, chunkName(name, h.Gen, i), part); err != nil {
+				k.abandon(ctx, name, h, i+1, false)
 				return fmt.Errorf("store keychain item %q: %w", name, err)
 			}
 		}
 	}
 	raw, _ := json.Marshal(h)
 	if err := k.put(ctx, name, string(raw)); err != nil {
+		k.abandon(ctx, name, h, h.N, true)
 		return fmt.Errorf("store keychain item %q: %w", name, err)
 	}
 	if err := k.deleteChunks(ctx, name, old); err != nil {
@@ -252,6 +255,38 @@ func (k *systemKeychain) Delete(ctx context.Context, name string) error {
 		return fmt.Errorf("delete keychain item %q: %w", name, err)
 	}
 	return nil
+}
+
+// cleanupTimeout bounds abandon's keychain calls.
+const cleanupTimeout = 5 * time.Second
+
+// abandon removes the first n chunks of generation h.Gen after a Set that
+// failed, so no fragment of a value that was never committed stays in the
+// keychain. It runs on a fresh context of its own (the caller's may be what
+// ended the Set). When the head write was tried, its failure may have been
+// ours only (a timeout while the call went on), so the head is read first
+// and the chunks stay if it names them (they are the stored value then) or
+// if it cannot be read. A chunk whose write is still running is deleted
+// after it, since the backend's calls are serialised (goKeyring's mutex).
+// Errors are dropped: the Set has failed already and says so.
+func (k *systemKeychain) abandon(ctx context.Context, name string, h head, n int, headTried bool) {
+	if h.Gen == "" || n == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	if headTried {
+		cur, err := k.readHead(ctx, name)
+		switch {
+		case err == nil && cur.Gen == h.Gen:
+			return
+		case err != nil && (errors.Is(err, ErrKeychainUnavailable) || errors.Is(err, ErrCancelled)):
+			return
+		}
+	}
+	for i := range n {
+		_ = k.remove(ctx, chunkName(name, h.Gen, i))
+	}
 }
 
 func (k *systemKeychain) deleteChunks(ctx context.Context, name string, h head) error {

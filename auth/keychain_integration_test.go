@@ -157,6 +157,38 @@ func TestKeychainIntegration(t *testing.T) {
 	}
 }
 
+// TestKeychainIntegrationFailedSetLeavesNothing makes the third chunk write
+// of a large value fail in gnome-keyring: the chunks already written are
+// removed, and the item holds the old value.
+func TestKeychainIntegrationFailedSetLeavesNothing(t *testing.T) {
+	requireIntegration(t)
+	if !isChild() {
+		runChild(t)
+		return
+	}
+	ctx := t.Context()
+	svc := uniqueService(t)
+	kc := newKeychain(svc, 10*time.Second, goKeyring{})
+	if err := kc.Set(ctx, "patreon/42", []byte("old token")); err != nil {
+		t.Fatal(err)
+	}
+	fail := &failNth{backend: goKeyring{}, n: 3}
+	kc.be = fail
+	if err := kc.Set(ctx, "patreon/42", randomBytes(t, 16<<10)); err == nil {
+		t.Fatal("Set did not fail")
+	}
+	if len(fail.written) != 2 {
+		t.Fatalf("%d chunks written before the failure, want 2", len(fail.written))
+	}
+	if n := itemCount(t, svc); n != 1 {
+		t.Errorf("%d items in the keyring after the failed Set, want 1 (the old value)", n)
+	}
+	kc.be = goKeyring{}
+	if got, err := kc.Get(ctx, "patreon/42"); err != nil || string(got) != "old token" {
+		t.Errorf("Get: %q, %v; want the old value", got, err)
+	}
+}
+
 // TestKeychainIntegrationNoBus points the keychain at a bus socket that does
 // not exist, as when no desktop session runs.
 func TestKeychainIntegrationNoBus(t *testing.T) {

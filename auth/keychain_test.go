@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -173,6 +174,103 @@ func TestKeychainFailedSetKeepsOldValue(t *testing.T) {
 	got, err := kc.Get(ctx, "p/1")
 	if err != nil || !bytes.Equal(got, old) {
 		t.Fatalf("Get after a failed Set: %d bytes, %v; want the old value", len(got), err)
+	}
+}
+
+// failNth passes keychain calls to a backend but fails the nth chunk write
+// (counting from 1), or every head write with n 0, and records the chunk
+// names it wrote.
+type failNth struct {
+	backend
+	n       int
+	mu      sync.Mutex
+	seen    int
+	written []string
+}
+
+func (f *failNth) Set(service, user, value string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !strings.Contains(user, "#") {
+		if f.n == 0 {
+			return errors.New("boom")
+		}
+		return f.backend.Set(service, user, value)
+	}
+	if f.seen++; f.seen == f.n {
+		return errors.New("boom")
+	}
+	f.written = append(f.written, user)
+	return f.backend.Set(service, user, value)
+}
+
+// TestKeychainFailedSetRemovesItsChunks checks that a chunked write that
+// fails, at a chunk or at the head, removes the chunks it had written and
+// leaves the old value readable.
+func TestKeychainFailedSetRemovesItsChunks(t *testing.T) {
+	for _, n := range []int{1, 3, 0} {
+		t.Run(fmt.Sprintf("failing write %d", n), func(t *testing.T) {
+			kc := mockKeychain(t)
+			ctx := t.Context()
+			old := []byte("the old token")
+			if err := kc.Set(ctx, "p/1", old); err != nil {
+				t.Fatal(err)
+			}
+			fail := &failNth{backend: goKeyring{}, n: n}
+			kc.be = fail
+			if err := kc.Set(ctx, "p/1", randomBytes(t, 9000)); err == nil {
+				t.Fatal("Set did not fail")
+			}
+			if n != 1 && len(fail.written) == 0 {
+				t.Fatal("no chunk was written before the failure")
+			}
+			for _, name := range fail.written {
+				if _, err := keyring.Get(testService, name); !errors.Is(err, keyring.ErrNotFound) {
+					t.Errorf("chunk %s left behind: %v", name, err)
+				}
+			}
+			if got, err := kc.Get(ctx, "p/1"); err != nil || !bytes.Equal(got, old) {
+				t.Errorf("Get after the failed Set: %q, %v; want the old value", got, err)
+			}
+		})
+	}
+}
+
+// lateHead is a backend whose head writes give up the caller's timeout but
+// land later, while holding the backend's lock as go-keyring's mutex does.
+type lateHead struct {
+	goKeyring
+	mu sync.Mutex
+}
+
+func (l *lateHead) Get(service, user string) (string, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.goKeyring.Get(service, user)
+}
+
+func (l *lateHead) Set(service, user, value string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !strings.Contains(user, "#") {
+		time.Sleep(300 * time.Millisecond)
+	}
+	return l.goKeyring.Set(service, user, value)
+}
+
+// TestKeychainLateHeadKeepsItsChunks checks the other side: when the head
+// write timed out for the caller but the keychain carried it out, the
+// chunks it names are the stored value and are kept.
+func TestKeychainLateHeadKeepsItsChunks(t *testing.T) {
+	keyring.MockInit()
+	kc := newKeychain(testService, 50*time.Millisecond, &lateHead{})
+	value := randomBytes(t, 9000)
+	if err := kc.Set(t.Context(), "p/1", value); !errors.Is(err, ErrKeychainUnavailable) {
+		t.Fatalf("Set: %v, want a timeout", err)
+	}
+	kc.timeout = 5 * time.Second
+	if got, err := kc.Get(t.Context(), "p/1"); err != nil || !bytes.Equal(got, value) {
+		t.Errorf("Get after the late head: %d bytes, %v; want the value", len(got), err)
 	}
 }
 

@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"strings"
 
+	"github.com/keyport/keyport/internal/boundary"
 	"github.com/tidwall/gjson"
 )
 
@@ -37,10 +37,10 @@ func fetchProfile(ctx context.Context, client *http.Client, p Provider, tokenTyp
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return Account{}, nil, fmt.Errorf("read profile: could not reach %s (%s); check your network connection", p.Name, networkReason(err))
+		return Account{}, nil, unreachable("read profile", p.Name, err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxProfileBytes))
+	body, err := boundary.ReadAll(resp.Body, maxProfileBytes)
 	if err != nil {
 		return Account{}, nil, fmt.Errorf("read profile from %s: %w", p.Name, err)
 	}
@@ -54,8 +54,20 @@ func fetchProfile(ctx context.Context, client *http.Client, p Provider, tokenTyp
 	return a, body, err
 }
 
+// Limits on what a profile's fields may hold.
+const (
+	maxIDLen   = 200  // runes of an account id
+	maxNameLen = 200  // runes of a name or email
+	maxURLLen  = 2048 // bytes of an avatar or page URL
+)
+
 // mapProfile reads id, name, email, avatar and page out of a profile JSON
 // document through the catalogue's gjson paths. Only the id is required.
+// Everything it returns is provider text made safe (boundary.Text); an id
+// that would need changing to be safe is refused instead, since it names
+// the account. The avatar and page URLs pass boundary.CheckURL, on this
+// computer only for a provider on this computer; one that fails is dropped
+// (the window shows the provider's tile instead).
 func mapProfile(p Provider, body []byte) (Account, error) {
 	if !gjson.ValidBytes(body) {
 		return Account{}, fmt.Errorf("read profile: %s answered with something that is not JSON", p.Name)
@@ -70,19 +82,30 @@ func mapProfile(p Provider, body []byte) (Account, error) {
 		}
 		return strings.TrimSpace(r.String())
 	}
+	loopbackOK := boundary.IsLoopbackURL(p.Profile.URL)
+	link := func(path string) string {
+		raw := get(path)
+		if raw == "" || len(raw) > maxURLLen {
+			return ""
+		}
+		if _, err := boundary.CheckURL(raw, loopbackOK); err != nil {
+			return ""
+		}
+		return raw
+	}
 	a := Account{
 		Provider:   p.ID,
 		ID:         get(p.Profile.ID),
-		Name:       get(p.Profile.Name),
-		Email:      get(p.Profile.Email),
-		AvatarURL:  get(p.Profile.Avatar),
-		ProfileURL: get(p.Profile.Page),
+		Name:       boundary.Text(get(p.Profile.Name), maxNameLen),
+		Email:      boundary.Text(get(p.Profile.Email), maxNameLen),
+		AvatarURL:  link(p.Profile.Avatar),
+		ProfileURL: link(p.Profile.Page),
 	}
 	if a.ID == "" {
 		return Account{}, fmt.Errorf("read profile: %s's answer has no account id at %q; fix profile.id in the providers file", p.Name, p.Profile.ID)
 	}
-	if strings.ContainsAny(a.ID, "\n\r") || len(a.ID) > 200 {
-		return Account{}, fmt.Errorf("read profile: %s's account id is not usable (a line break, or over 200 characters)", p.Name)
+	if !boundary.IsClean(a.ID, maxIDLen) {
+		return Account{}, fmt.Errorf("read profile: %s's account id is not usable (a control character, a line break or over %d characters)", p.Name, maxIDLen)
 	}
 	if a.Name == "" {
 		a.Name = a.Email

@@ -1,6 +1,10 @@
 package auth
 
 import (
+	"unicode/utf8"
+
+	"github.com/keyport/keyport/internal/boundary"
+
 	"context"
 	"fmt"
 	"net/http"
@@ -230,7 +234,7 @@ func TestFetchProfile(t *testing.T) {
 		{name: "garbage labelled as JSON", status: 200, contentType: "application/json", body: `SECRET-BODY-123`, wantErr: []string{"not JSON"}},
 		{name: "missing id", status: 200, contentType: "application/json", body: `{"name":"Jane"}`, wantErr: []string{`no account id at "sub"`}},
 		{name: "over the body limit", status: 200, contentType: "application/json",
-			body: `{"sub":"s","pad":"` + strings.Repeat("a", maxProfileBytes) + `"}`, wantErr: []string{"not JSON"}},
+			body: `{"sub":"s","pad":"` + strings.Repeat("a", maxProfileBytes) + `"}`, wantErr: []string{"larger than Keyport reads"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -338,6 +342,8 @@ func FuzzMapProfile(f *testing.F) {
 	f.Add([]byte(`{"id":"a\nb"}`), "id", "", "")
 	f.Add([]byte(`[1,2,3]`), "#", "0", "..0")
 	f.Add([]byte(`{"a":"\u0000"}`), "a", "a|@reverse", "a.\\*")
+	f.Add([]byte(`{"id":"1","n":"\u001b]0;x\u0007Ada\u202e","e":"a@b\u0085","av":"file:///etc/passwd"}`), "id", "n", "e")
+	f.Add([]byte(`{"id":"1","n":"https://127.0.0.1:6379/x","e":"javascript:alert(1)"}`), "id", "n", "e")
 	f.Fuzz(func(t *testing.T, body []byte, idPath, namePath, emailPath string) {
 		p := Provider{ID: "fuzz", Name: "Fuzz", Profile: ProfileSpec{ID: idPath, Name: namePath, Email: emailPath, Avatar: namePath, Page: emailPath}}
 		a, err := mapProfile(p, body)
@@ -350,8 +356,23 @@ func FuzzMapProfile(f *testing.F) {
 		if a.ID == "" || a.Name == "" || a.Provider != "fuzz" {
 			t.Errorf("account without id, name or provider: %+v", a)
 		}
-		if strings.ContainsAny(a.ID, "\r\n") || len(a.ID) > 200 || a.ID != strings.TrimSpace(a.ID) {
+		if strings.ContainsAny(a.ID, "\r\n") || utf8.RuneCountInString(a.ID) > 200 || a.ID != strings.TrimSpace(a.ID) || !boundary.IsClean(a.ID, 0) {
 			t.Errorf("unusable id %q", a.ID)
+		}
+		// Profile text reaches terminals and the window: it must be safe.
+		for _, text := range []string{a.Name, a.Email} {
+			if !boundary.IsClean(text, maxNameLen+1) {
+				t.Errorf("unsafe text %q", text)
+			}
+		}
+		// Links a remote provider names are https, never this computer.
+		for _, link := range []string{a.AvatarURL, a.ProfileURL} {
+			if link == "" {
+				continue
+			}
+			if _, err := boundary.CheckURL(link, false); err != nil {
+				t.Errorf("link %q kept: %v", link, err)
+			}
 		}
 	})
 }

@@ -5,6 +5,8 @@ import (
 	"maps"
 	"net/url"
 	"slices"
+
+	"github.com/keyport/keyport/internal/boundary"
 )
 
 // Mode says how a provider authenticates.
@@ -148,31 +150,33 @@ func (p Provider) Validate() error {
 	if p.AuthStyle != "" && p.AuthStyle != "body" && p.AuthStyle != "basic" {
 		return fmt.Errorf("provider %s: auth_style %q is unknown (use body or basic)", p.ID, p.AuthStyle)
 	}
+	if p.RegisterURL != "" {
+		if _, err := boundary.CheckLink(p.RegisterURL); err != nil {
+			return fmt.Errorf("provider %s: register_url %w", p.ID, err)
+		}
+	}
+	if u, err := url.Parse(p.Issuer); err == nil && (u.RawQuery != "" || u.ForceQuery) {
+		return fmt.Errorf("provider %s: issuer must not have a query (OpenID Connect Discovery section 3)", p.ID)
+	}
 	return checkURLs(p.ID, map[string]string{
 		"issuer": p.Issuer, "authorize_url": p.AuthorizeURL, "token_url": p.TokenURL,
 		"revocation_url": p.RevocationURL, "profile.url": p.Profile.URL,
 	})
 }
 
-// checkURLs requires absolute https URLs; plain http is allowed only for
-// loopback hosts (local test and demo servers).
+// checkURLs applies boundary.CheckURL to a catalogue entry's endpoints:
+// absolute https URLs, plain http only on this computer (local test and
+// demo servers), no credentials and no fragment. A providers file is the
+// person's own, so its entries may name this computer.
 func checkURLs(id string, fields map[string]string) error {
 	for _, name := range slices.Sorted(maps.Keys(fields)) {
 		raw := fields[name]
 		if raw == "" {
 			continue
 		}
-		u, err := url.Parse(raw)
-		if err != nil || u.Host == "" {
-			return fmt.Errorf("provider %s: %s %q is not an absolute URL", id, name, raw)
-		}
-		if u.Scheme != "https" && !(u.Scheme == "http" && isLoopbackHost(u.Hostname())) {
-			return fmt.Errorf("provider %s: %s must use https (plain http only on 127.0.0.1, [::1] or localhost)", id, name)
+		if _, err := boundary.CheckURL(raw, true); err != nil {
+			return fmt.Errorf("provider %s: %s %w", id, name, err)
 		}
 	}
 	return nil
-}
-
-func isLoopbackHost(h string) bool {
-	return h == "127.0.0.1" || h == "::1" || h == "localhost"
 }

@@ -143,7 +143,7 @@ func (e *Engine) requestRefresh(ctx context.Context, p Provider, refreshToken st
 		return nil, err
 	}
 	cfg := oauth2Config(p, e.Client(p.ID).ClientID, secret)
-	ctx = context.WithValue(ctx, oauth2.HTTPClient, e.http)
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, e.http.secret)
 	tok, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: refreshToken}).Token()
 	if err != nil {
 		return nil, tokenError(p.Name, "refresh the token", err, true)

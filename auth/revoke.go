@@ -75,9 +75,9 @@ func (e *Engine) revoke(ctx context.Context, p Provider, clientID, secret, token
 	if basic {
 		req.SetBasicAuth(url.QueryEscape(clientID), url.QueryEscape(secret))
 	}
-	resp, err := e.http.Do(req)
+	resp, err := e.http.secret.Do(req)
 	if err != nil {
-		return fmt.Errorf("could not reach %s (%s)", p.Name, networkReason(err))
+		return unreachable("revoke the "+strings.ReplaceAll(hint, "_", " "), p.Name, err)
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))

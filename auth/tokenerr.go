@@ -7,8 +7,8 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"unicode/utf8"
 
+	"github.com/keyport/keyport/internal/boundary"
 	"golang.org/x/oauth2"
 )
 
@@ -48,11 +48,14 @@ func tokenError(provider, op string, err error, refreshing bool) error {
 	te := &TokenError{Provider: provider, Op: op, err: err}
 	var re *oauth2.RetrieveError
 	var ne net.Error
+	redirect, refused := boundary.AsRedirect(err)
 	switch {
+	case refused:
+		te.msg = refusedRedirect(op, provider, redirect).Error()
 	case errors.Is(err, context.Canceled):
 		te.sentinel, te.msg = ErrCancelled, fmt.Sprintf("%s: cancelled", op)
 	case errors.As(err, &re):
-		te.Code, te.Status = re.ErrorCode, statusOf(re.Response)
+		te.Code, te.Status = boundary.Text(re.ErrorCode, maxCodeLen), statusOf(re.Response)
 		te.msg = describeRetrieve(provider, op, re, refreshing)
 		switch {
 		case re.ErrorCode == "invalid_grant" && refreshing:
@@ -77,10 +80,11 @@ func tokenError(provider, op string, err error, refreshing bool) error {
 
 func describeRetrieve(provider, op string, re *oauth2.RetrieveError, refreshing bool) string {
 	desc := ""
-	if d := strings.TrimSpace(re.ErrorDescription); d != "" {
-		desc = ": " + truncate(d, 200)
+	if d := boundary.Text(re.ErrorDescription, maxDescLen); d != "" {
+		desc = ": " + d
 	}
-	switch re.ErrorCode {
+	code := boundary.Text(re.ErrorCode, maxCodeLen)
+	switch code {
 	case "invalid_client", "unauthorized_client":
 		return fmt.Sprintf("%s: %s rejected the client id or secret (%s%s); check them in the provider's Set up", op, provider, re.ErrorCode, desc)
 	case "invalid_grant":
@@ -92,7 +96,7 @@ func describeRetrieve(provider, op string, re *oauth2.RetrieveError, refreshing 
 		return fmt.Sprintf("%s: %s refused the requested scopes (invalid_scope%s); check the scopes in the providers file", op, provider, desc)
 	case "":
 	default:
-		return fmt.Sprintf("%s: %s answered %s%s", op, provider, re.ErrorCode, desc)
+		return fmt.Sprintf("%s: %s answered %s%s", op, provider, code, desc)
 	}
 	status := statusOf(re.Response)
 	kind := "a response Keyport cannot read"
@@ -113,6 +117,40 @@ func describeRetrieve(provider, op string, re *oauth2.RetrieveError, refreshing 
 	}
 	return fmt.Sprintf("%s: %s answered HTTP %d with %s%s", op, provider, status, kind, advice)
 }
+
+// unreachable words a request to a provider that got no answer Keyport
+// could use: a redirect the outbound policy refused, or a network failure.
+func unreachable(op, provider string, err error) error {
+	if re, ok := boundary.AsRedirect(err); ok {
+		return refusedRedirect(op, provider, re)
+	}
+	return fmt.Errorf("%s: could not reach %s (%s); check your network connection", op, provider, networkReason(err))
+}
+
+// refusedRedirect words a redirect the outbound policy refused: what was
+// being done, at which provider, from where to where. It unwraps to re.
+func refusedRedirect(op, provider string, re *boundary.RedirectError) error {
+	why := "Keyport never follows a redirect with a code, token or key in the request"
+	if re.Policy == boundary.SameOrigin {
+		why = "Keyport follows a redirect only within the same site"
+	}
+	status := ""
+	if re.Status != 0 {
+		status = fmt.Sprintf(" (HTTP %d)", re.Status)
+	}
+	return &wrapped{err: re, msg: fmt.Sprintf("%s: %s answered %s with a redirect to %s%s; %s, so it refused (if %s has moved that endpoint, fix it in the providers file)",
+		op, provider, re.From, re.To, status, why, provider)}
+}
+
+// wrapped is an error with its own message and a cause for errors.Is and
+// errors.As.
+type wrapped struct {
+	msg string
+	err error
+}
+
+func (w *wrapped) Error() string { return w.msg }
+func (w *wrapped) Unwrap() error { return w.err }
 
 func statusOf(r *http.Response) int {
 	if r == nil {
@@ -149,19 +187,17 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
+// Limits on provider text in messages: an OAuth error code (RFC 6749 allows
+// only printable ASCII, but nothing stops a server) and its description.
+const (
+	maxCodeLen = 64
+	maxDescLen = 200
+)
+
 // safeReason keeps the first line of an error, which for x/oauth2's own
-// errors ("oauth2: server response missing access_token") carries no body.
+// errors ("oauth2: server response missing access_token") carries no body,
+// made safe for a terminal.
 func safeReason(err error) string {
 	line, _, _ := strings.Cut(err.Error(), "\n")
-	return truncate(line, 160)
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) { // do not cut a character in two
-		n--
-	}
-	return s[:n] + "…"
+	return boundary.Text(line, 160)
 }

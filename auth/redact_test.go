@@ -1,0 +1,71 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"golang.org/x/oauth2"
+)
+
+// TestSecretsRedacted prints every value that holds a secret with every fmt
+// verb and through both log/slog handlers, and checks that no secret shows.
+func TestSecretsRedacted(t *testing.T) {
+	const (
+		access  = "AT-do-not-print-1"
+		refresh = "RT-do-not-print-2"
+		apiKey  = "KEY-do-not-print-3"
+		client  = "CS-do-not-print-4"
+	)
+	secrets := []string{access, refresh, apiKey, client}
+	sp := newStubProvider(t)
+	e, _ := newTestEngine(t, sp.providersFile(""), nil)
+	if err := e.SetClient(context.Background(), "test", ClientSettings{ClientID: "cid"}, client); err != nil {
+		t.Fatal(err)
+	}
+	flow, err := e.Connect(context.Background(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer flow.Cancel()
+	s := Secret{AccessToken: access, RefreshToken: refresh, APIKey: apiKey, TokenType: "Bearer"}
+	e.mu.Lock()
+	e.unsaved["test/1"] = s
+	e.mu.Unlock()
+	tokenErr := tokenError("Test", "refresh the token", &oauth2.RetrieveError{Body: []byte(`{"access_token":"` + access + `"}`), ErrorCode: "invalid_grant"}, true)
+	var te *TokenError
+	if !errors.As(tokenErr, &te) {
+		t.Fatal("no TokenError")
+	}
+	values := map[string]any{"Secret": s, "*Secret": &s, "[]Secret": []Secret{s}, "struct holding a Secret": struct{ S Secret }{s},
+		"*Flow": flow, "*Engine": e, "*TokenError": te, "head": head{V: 1, Data: access}}
+	for name, v := range values {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
+			out := fmt.Sprintf(verb, v)
+			for _, secret := range secrets {
+				if strings.Contains(out, secret) {
+					t.Errorf("%s with %s prints %s: %s", name, verb, secret, out)
+				}
+			}
+			if name != "*TokenError" && !strings.Contains(out, "[redacted]") {
+				t.Errorf("%s with %s: %q, want [redacted]", name, verb, out)
+			}
+		}
+		for _, handler := range []func(*bytes.Buffer) slog.Handler{
+			func(b *bytes.Buffer) slog.Handler { return slog.NewTextHandler(b, nil) },
+			func(b *bytes.Buffer) slog.Handler { return slog.NewJSONHandler(b, nil) },
+		} {
+			var buf bytes.Buffer
+			slog.New(handler(&buf)).Info("value", "v", v)
+			for _, secret := range secrets {
+				if strings.Contains(buf.String(), secret) {
+					t.Errorf("%s through slog prints %s: %s", name, secret, buf.String())
+				}
+			}
+		}
+	}
+}
