@@ -13,9 +13,6 @@ import (
 	"github.com/keyport/keyport/auth"
 )
 
-// hiddenToken stands for a token that has not been read from the keychain.
-const hiddenToken = "••••••••••••••••"
-
 // accountView is the window of one account: every profile field, the
 // token's facts, the masked tokens and the actions on them. Its methods
 // run on the UI goroutine.
@@ -28,11 +25,8 @@ type accountView struct {
 	facts  *fyne.Container // label pairs, redrawn as the account changes
 	msg    *widget.Label
 
-	secret   *auth.Secret // read from the keychain on Reveal or Copy
-	revealed bool
-	access   *widget.Label
-	refreshT *widget.Label
-	reveal   *widget.Button
+	access  *tokenField // the access token or API key
+	refresh *tokenField // the refresh token; revealing it asks first
 
 	refreshNow, reconnect, disconnect *widget.Button
 	confirm                           *dialog.ConfirmDialog // the last confirmation asked
@@ -42,10 +36,11 @@ type accountView struct {
 func newAccountView(deps *App, a auth.Account) *accountView {
 	v := &accountView{deps: deps, acct: a, win: deps.app.NewWindow(accountTitle(a) + " — Keyport"),
 		avatar: newCanvasImage(64), title: heading(""), facts: container.New(layout.NewFormLayout()),
-		msg: widget.NewLabel(""), access: monoLabel(hiddenToken), refreshT: monoLabel(hiddenToken)}
+		msg: widget.NewLabel("")}
 	v.msg.Wrapping = fyne.TextWrapWord
 	v.msg.Hide()
-	v.reveal = widget.NewButtonWithIcon("Reveal", theme.VisibilityIcon(), v.onReveal)
+	v.access = newTokenField(false, v.onRevealAccess)
+	v.refresh = newTokenField(true, v.onRevealRefresh)
 	copyAccess := widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), func() { v.deps.copyToken(v.acct.Key()) })
 	copyRefresh := widget.NewButtonWithIcon("Copy…", theme.ContentCopyIcon(), v.onCopyRefresh)
 	v.refreshNow = widget.NewButtonWithIcon("Refresh now", theme.ViewRefreshIcon(), v.onRefresh)
@@ -58,10 +53,10 @@ func newAccountView(deps *App, a auth.Account) *accountView {
 		accessName = "API key"
 	}
 	tokens := container.New(layout.NewFormLayout(),
-		boldLabel(accessName), container.NewBorder(nil, nil, nil, container.NewHBox(v.reveal, copyAccess), v.access))
+		boldLabel(accessName), container.NewBorder(nil, nil, nil, container.NewHBox(v.access.reveal, copyAccess), v.access.label))
 	if a.HasRefresh {
 		tokens.Add(boldLabel("Refresh token"))
-		tokens.Add(container.NewBorder(nil, nil, nil, copyRefresh, v.refreshT))
+		tokens.Add(container.NewBorder(nil, nil, nil, container.NewHBox(v.refresh.reveal, copyRefresh), v.refresh.label))
 	}
 	actions := container.NewHBox(layout.NewSpacer(), v.disconnect)
 	if !a.APIKey {
@@ -72,7 +67,11 @@ func newAccountView(deps *App, a auth.Account) *accountView {
 	body.Add(v.profile())
 	v.win.SetContent(container.NewBorder(nil, container.NewPadded(actions), nil, nil, container.NewVScroll(container.NewPadded(body))))
 	v.win.Resize(fyne.NewSize(620, 640))
-	v.win.SetOnClosed(func() { delete(deps.views, a.Key()) })
+	v.win.SetOnClosed(func() {
+		v.access.cancel()
+		v.refresh.cancel()
+		delete(deps.views, a.Key())
+	})
 	v.refreshView()
 	return v
 }
@@ -83,11 +82,9 @@ func (v *accountView) update(a auth.Account) {
 		v.win.Close()
 		return
 	}
-	if !a.Obtained.Equal(v.acct.Obtained) && v.secret != nil { // a new token: the one shown is stale
-		v.secret, v.revealed = nil, false
-		v.access.SetText(hiddenToken)
-		v.refreshT.SetText(hiddenToken)
-		v.reveal.SetText("Reveal")
+	if !a.Obtained.Equal(v.acct.Obtained) { // a new token: the one shown is stale
+		v.access.forget()
+		v.refresh.forget()
 	}
 	v.acct = a
 	v.refreshView()
@@ -138,43 +135,42 @@ func (v *accountView) withSecret(fn func(auth.Secret)) {
 				v.say(errorText(err), widget.DangerImportance)
 				return
 			}
-			v.secret = &s
 			fn(s)
 		})
 	}()
 }
 
-// onReveal shows the tokens in full, or masks them again.
-func (v *accountView) onReveal() {
-	if v.revealed {
-		v.revealed = false
-		v.showTokens()
-		return
-	}
-	v.withSecret(func(auth.Secret) {
-		v.revealed = true
-		v.showTokens()
-	})
+// hideAfter schedules a revealed token's masking after the clipboard's
+// clear delay: a token on screen is as exposed as one on the clipboard.
+func (v *accountView) hideAfter(hide func()) func() {
+	return v.deps.after(v.deps.prefs.ClipboardClear(), func() { v.deps.do(hide) })
 }
 
-// showTokens draws the tokens read so far, masked unless revealed.
-func (v *accountView) showTokens() {
-	show := auth.Mask
-	v.reveal.SetText("Reveal")
-	if v.revealed {
-		show = func(s string) string { return s }
-		v.reveal.SetText("Hide")
-	}
-	v.access.SetText(show(v.secret.Value()))
-	v.refreshT.SetText(show(v.secret.RefreshToken))
+// onRevealAccess shows the access token (or API key) in full.
+func (v *accountView) onRevealAccess() {
+	v.withSecret(func(s auth.Secret) { v.access.show(s.Value(), v.hideAfter) })
+}
+
+// onRevealRefresh shows the refresh token in full after the person
+// confirms, as Copy… does.
+func (v *accountView) onRevealRefresh() {
+	v.ask("Show the refresh token?", v.refreshWarning(), "Show", widget.HighImportance, func() {
+		v.withSecret(func(s auth.Secret) { v.refresh.show(s.RefreshToken, v.hideAfter) })
+	})
 }
 
 // onCopyRefresh copies the refresh token after the person confirms.
 func (v *accountView) onCopyRefresh() {
-	v.ask("Copy the refresh token?", "Whoever holds the refresh token can get new access tokens for "+accountTitle(v.acct)+
-		" until it is revoked. Paste it only where you trust it.", "Copy", widget.HighImportance, func() {
+	v.ask("Copy the refresh token?", v.refreshWarning(), "Copy", widget.HighImportance, func() {
 		v.withSecret(func(s auth.Secret) { v.deps.clip.Copy(s.RefreshToken, "Refresh token copied") })
 	})
+}
+
+// refreshWarning is what the person reads before a refresh token is shown
+// or copied.
+func (v *accountView) refreshWarning() string {
+	return "Whoever holds the refresh token can get new access tokens for " + accountTitle(v.acct) +
+		" until it is revoked. Show or paste it only where you trust it."
 }
 
 // onRefresh refreshes the access token now; the status follows from the

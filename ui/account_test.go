@@ -63,21 +63,80 @@ func TestCopyClearsClipboard(t *testing.T) {
 }
 
 // TestAccountViewReveal checks that tokens stay hidden until Reveal, which
-// reads the keychain, and that Hide masks them with auth.Mask.
+// reads the keychain; that a revealed token is masked again after the
+// clipboard's delay, and by Hide, with auth.Mask; and that the token is
+// never selectable text (copying goes through Copy's clearing clipboard).
 func TestAccountViewReveal(t *testing.T) {
 	h := newHarness(t, t.TempDir())
 	a := h.connectAPIKey("ok-key-0123456789")
 	h.waitFor("the account", func() bool { return h.row("Outgrow API key") != nil })
 	h.ui.openAccount(a.Key())
 	v := h.ui.views[a.Key()]
-	if v.access.Text != hiddenToken {
-		t.Fatalf("token shown before Reveal: %q", v.access.Text)
+	if v.access.label.Text != hiddenToken {
+		t.Fatalf("token shown before Reveal: %q", v.access.label.Text)
 	}
-	test.Tap(v.reveal)
-	h.waitFor("the revealed key", func() bool { return v.access.Text == "ok-key-0123456789" })
-	test.Tap(v.reveal)
-	if v.access.Text != "ok-k••••••••••••" {
-		t.Errorf("masked key %q", v.access.Text)
+	test.Tap(v.access.reveal)
+	h.waitFor("the revealed key", func() bool { return v.access.label.Text == "ok-key-0123456789" })
+	if v.access.label.Selectable {
+		t.Error("the revealed token is selectable")
+	}
+	timer := h.lastTimer()
+	if timer.d != 30*time.Second {
+		t.Errorf("re-mask after %v, want the clipboard delay 30 s", timer.d)
+	}
+	timer.f()
+	h.pump()
+	if v.access.label.Text != "ok-k••••••••••••" || v.access.reveal.Text != "Reveal" {
+		t.Errorf("after the delay: %q, button %q", v.access.label.Text, v.access.reveal.Text)
+	}
+
+	test.Tap(v.access.reveal)
+	h.waitFor("the revealed key again", func() bool { return v.access.label.Text == "ok-key-0123456789" })
+	timer = h.lastTimer()
+	test.Tap(v.access.reveal) // Hide
+	if v.access.label.Text != "ok-k••••••••••••" || !timer.stopped.Load() {
+		t.Errorf("after Hide: %q, timer stopped %v", v.access.label.Text, timer.stopped.Load())
+	}
+}
+
+// TestRevealRefreshTokenAsksFirst checks that revealing a refresh token
+// asks the same confirmation as copying it, and that it is masked again
+// after the clipboard's delay.
+func TestRevealRefreshTokenAsksFirst(t *testing.T) {
+	h, srv := newLocalHarness(t)
+	row := h.ui.providers.rows["local"]
+	test.Tap(row.primary)
+	h.waitFor("the flow to start", func() bool { return row.flow != nil })
+	signIn(t, srv, row.flow.URL(), true)
+	h.waitFor("Dana Demo in the list", func() bool { return h.row("Dana Demo") != nil })
+	a := h.ui.accounts.accounts[0]
+	h.ui.openAccount(a.Key())
+	v := h.ui.views[a.Key()]
+	calls := h.keys.calls.Load()
+
+	test.Tap(v.refresh.reveal)
+	if v.confirm == nil || v.win.Canvas().Overlays().Top() == nil || !strings.Contains(v.refreshWarning(), "new access tokens") {
+		t.Fatal("Reveal of the refresh token did not ask first")
+	}
+	v.confirm.Dismiss()
+	h.pump()
+	if v.refresh.label.Text != hiddenToken || h.keys.calls.Load() != calls {
+		t.Fatalf("cancelled: the label shows %q, %d keychain calls", v.refresh.label.Text, h.keys.calls.Load()-calls)
+	}
+
+	test.Tap(v.refresh.reveal)
+	v.confirm.Confirm()
+	h.waitFor("the revealed refresh token", func() bool { return v.refresh.label.Text != hiddenToken && v.refresh.shown })
+	if strings.Contains(v.refresh.label.Text, "•") || v.refresh.label.Selectable {
+		t.Errorf("revealed refresh token %q, selectable %v", v.refresh.label.Text, v.refresh.label.Selectable)
+	}
+	if v.access.label.Text != hiddenToken {
+		t.Errorf("revealing the refresh token showed the access token: %q", v.access.label.Text)
+	}
+	h.lastTimer().f()
+	h.pump()
+	if !strings.Contains(v.refresh.label.Text, "•") || v.refresh.reveal.Text != "Reveal…" {
+		t.Errorf("after the delay: %q, button %q", v.refresh.label.Text, v.refresh.reveal.Text)
 	}
 }
 

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"bytes"
 	"cmp"
 	"encoding/json"
 	"fmt"
@@ -15,10 +14,14 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/keyport/keyport/auth"
+	"github.com/keyport/keyport/internal/boundary"
 )
 
-// maxProfileFields bounds the label pairs drawn from a profile.
-const maxProfileFields = 200
+// Bounds on what the profile view draws.
+const (
+	maxProfileFields = 200 // label pairs
+	maxFieldText     = 500 // runes of one path or value
+)
 
 // accountFacts lists what the index knows of an account, as label pairs.
 func accountFacts(a auth.Account, provider string, now time.Time) [][2]string {
@@ -76,9 +79,7 @@ func (v *accountView) profile() fyne.CanvasObject {
 		form.Add(boldLabel(f[0]))
 		form.Add(valueLabel(f[1]))
 	}
-	var pretty bytes.Buffer
-	_ = json.Indent(&pretty, raw, "", "  ")
-	rawLabel := monoLabel(pretty.String())
+	rawLabel := monoLabel(boundary.JSON(raw))
 	rawLabel.Truncation = fyne.TextTruncateOff
 	rawLabel.Wrapping = fyne.TextWrapBreak
 	acc := widget.NewAccordion(widget.NewAccordionItem("Raw profile (JSON)", rawLabel))
@@ -87,7 +88,8 @@ func (v *accountView) profile() fyne.CanvasObject {
 
 // flatten lists the scalar fields of a JSON document with their paths
 // ("data.attributes.email", "emails[0]"), in key order, at most
-// maxProfileFields of them.
+// maxProfileFields of them. Paths and values are provider text, made safe
+// with boundary.Text.
 func flatten(doc any) [][2]string {
 	var out [][2]string
 	var walk func(path string, v any)
@@ -110,9 +112,9 @@ func flatten(doc any) [][2]string {
 				walk(fmt.Sprintf("%s[%d]", path, i), x)
 			}
 		case nil:
-			out = append(out, [2]string{path, "null"})
+			out = append(out, [2]string{boundary.Text(path, maxFieldText), "null"})
 		default:
-			out = append(out, [2]string{path, fmt.Sprint(v)})
+			out = append(out, [2]string{boundary.Text(path, maxFieldText), boundary.Text(fmt.Sprint(v), maxFieldText)})
 		}
 	}
 	walk("", doc)
@@ -134,7 +136,7 @@ func valueLabel(text string) *widget.Label {
 	return l
 }
 
-// monoLabel shows a token or code in a fixed-width font.
+// monoLabel shows code (the raw profile) in a fixed-width font.
 func monoLabel(text string) *widget.Label {
 	l := widget.NewLabel(text)
 	l.TextStyle.Monospace = true

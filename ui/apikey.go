@@ -33,8 +33,10 @@ func newAPIKeyForm(deps *App, p auth.Provider) *apiKeyForm {
 		help.Wrapping = fyne.TextWrapWord
 		content.Add(help)
 	}
-	if u, err := url.Parse(p.RegisterURL); err == nil && p.RegisterURL != "" {
-		content.Add(widget.NewHyperlink("Open "+u.Host, u))
+	if u, err := url.Parse(p.RegisterURL); err == nil {
+		if l := deps.link("Open "+u.Host, p.RegisterURL); l != nil {
+			content.Add(l)
+		}
 	}
 	note := widget.NewLabel("Keyport keeps the key in the system keychain.")
 	note.Importance = widget.LowImportance

@@ -7,6 +7,7 @@ package ui
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"sync/atomic"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/keyport/keyport/auth"
+	"github.com/keyport/keyport/internal/boundary"
 )
 
 // AppID is Keyport's application id, as in FyneApp.toml; it names the
@@ -27,8 +29,8 @@ type Options struct {
 	// AfterFunc runs f after d and returns a function that cancels it; it
 	// schedules the clearing of copied secrets. Default: time.AfterFunc.
 	AfterFunc func(d time.Duration, f func()) (stop func())
-	// HTTPClient loads account pictures. Default: a client with a 20 s
-	// timeout.
+	// HTTPClient loads account pictures; only its redirects within one
+	// site are followed. Default: a client with a 20 s timeout.
 	HTTPClient *http.Client
 	// Now is the clock of the relative times shown. Default: time.Now.
 	Now func() time.Time
@@ -48,6 +50,8 @@ type App struct {
 	cancel context.CancelFunc
 	do     func(func())
 	now    func() time.Time
+	after  func(time.Duration, func()) func() // Options.AfterFunc
+	open   func(*url.URL) error               // the browser, behind boundary.GuardOpen
 
 	prefs     settings
 	clip      *secretClip
@@ -100,13 +104,13 @@ func New(a fyne.App, e *auth.Engine, o Options) *App {
 		o.do = fyne.Do
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	u := &App{app: a, engine: e, ctx: ctx, cancel: cancel, do: o.do, now: o.Now,
+	u := &App{app: a, engine: e, ctx: ctx, cancel: cancel, do: o.do, now: o.Now, after: o.AfterFunc, open: boundary.GuardOpen(a.OpenURL),
 		prefs: settings{p: a.Preferences(), trayDefault: trayAvailable(a)}, icons: iconCache{},
 		views: map[string]*accountView{}, wake: make(chan struct{}, 1)}
 	a.SetIcon(appIcon)
 	u.win = a.NewWindow("Keyport")
 	u.clip = &secretClip{app: a, after: o.AfterFunc, do: u.do, delay: u.prefs.ClipboardClear}
-	u.avatars = newAvatars(ctx, o.HTTPClient, u.do, func(string) { u.tick() })
+	u.avatars = newAvatars(ctx, boundary.Client(o.HTTPClient, boundary.SameOrigin), u.do, func(string) { u.tick() })
 	u.sub = e.Subscribe() // before listing, so no change is missed
 	u.providers = newProviders(u)
 	u.accounts = newAccounts(u, e.Accounts())
@@ -171,6 +175,22 @@ func (u *App) say(text string, importance widget.Importance) {
 	} else {
 		u.infoBar.Show()
 	}
+}
+
+// link is a hyperlink to a provider's page (register, documentation) that
+// opens through the one browser guard, or nil when raw is not a web link.
+func (u *App) link(text, raw string) *widget.Hyperlink {
+	target, err := boundary.CheckLink(raw)
+	if err != nil {
+		return nil
+	}
+	l := widget.NewHyperlink(text, target)
+	l.OnTapped = func() {
+		if err := u.open(target); err != nil {
+			u.say(errorText(err), widget.DangerImportance)
+		}
+	}
+	return l
 }
 
 // providerName returns a provider's display name, or its id if unknown.

@@ -75,8 +75,10 @@ func newSetup(deps *App, p auth.Provider) *setupForm {
 	intro := widget.NewLabel("Register an OAuth client at " + p.Name + " with the redirect URI below, then enter what it gives you.")
 	intro.Wrapping = fyne.TextWrapWord
 	content := container.NewVBox(intro)
-	if u, err := url.Parse(p.RegisterURL); err == nil && p.RegisterURL != "" {
-		content.Add(widget.NewHyperlink("Register a client at "+u.Host, u))
+	if u, err := url.Parse(p.RegisterURL); err == nil {
+		if l := deps.link("Register a client at "+u.Host, p.RegisterURL); l != nil {
+			content.Add(l)
+		}
 	}
 	if p.Notes != "" {
 		notes := widget.NewLabel(p.Notes)
