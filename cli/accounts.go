@@ -6,12 +6,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/keyport/keyport/auth"
+	"github.com/keyport/keyport/internal/boundary"
 )
 
 func runProviders(ctx context.Context, env Env, fs *flag.FlagSet, args []string) error {
@@ -52,12 +52,8 @@ func runSetup(ctx context.Context, env Env, fs *flag.FlagSet, args []string) err
 	}
 	secret := ""
 	if *secretStdin {
-		b, err := io.ReadAll(io.LimitReader(env.In, 64<<10))
-		if err != nil {
-			return fmt.Errorf("read the client secret: %w", err)
-		}
-		if secret = strings.TrimSpace(string(b)); secret == "" {
-			return errors.New("no client secret on standard input")
+		if secret, err = readClientSecret(env); err != nil {
+			return err
 		}
 	}
 	if err := e.SetClient(ctx, pos[0], auth.ClientSettings{ClientID: *clientID, RedirectPort: *port}, secret); err != nil {
@@ -65,6 +61,33 @@ func runSetup(ctx context.Context, env Env, fs *flag.FlagSet, args []string) err
 	}
 	fmt.Fprintf(env.Err, "Saved. Register this redirect URI with the provider: %s\n", e.RedirectURI(pos[0]))
 	return nil
+}
+
+// readClientSecret reads a client secret from standard input: typed
+// without echo on a terminal, else the whole input (at most 64 KiB).
+func readClientSecret(env Env) (string, error) {
+	in := newInput(env.In)
+	defer in.restore()
+	var secret string
+	if in.terminal() {
+		fmt.Fprint(env.Err, "Client secret (not shown as you type): ")
+		line, err := in.line()
+		fmt.Fprintln(env.Err)
+		if err != nil {
+			return "", fmt.Errorf("read the client secret: %w", err)
+		}
+		secret = line
+	} else {
+		b, err := boundary.ReadAll(env.In, maxLine)
+		if err != nil {
+			return "", fmt.Errorf("read the client secret from standard input: %w", err)
+		}
+		secret = string(b)
+	}
+	if secret = strings.TrimSpace(secret); secret == "" {
+		return "", errors.New("no client secret on standard input")
+	}
+	return secret, nil
 }
 
 func runAccounts(ctx context.Context, env Env, fs *flag.FlagSet, args []string) error {

@@ -1,11 +1,11 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/keyport/keyport/auth"
@@ -25,13 +25,22 @@ func runConnect(ctx context.Context, env Env, fs *flag.FlagSet, args []string) e
 	if !ok {
 		return fmt.Errorf("%w %q: 'keyport providers' lists them", auth.ErrUnknownProvider, pos[0])
 	}
+	in := newInput(env.In)
+	defer in.restore()
 	if *apiKeyStdin || p.Mode == auth.ModeAPIKey {
 		if !p.SupportsAPIKey() {
 			return fmt.Errorf("%s does not take API keys", p.Name)
 		}
-		fmt.Fprintf(env.Err, "Paste your %s API key and press Enter. %s\n", p.Name, p.APIKey.Help)
-		key, err := bufio.NewReader(env.In).ReadString('\n')
-		if err != nil && key == "" {
+		hidden := ""
+		if in.terminal() {
+			hidden = " (it is not shown as you type)"
+		}
+		fmt.Fprintf(env.Err, "Paste your %s API key and press Enter%s. %s\n", p.Name, hidden, p.APIKey.Help)
+		key, err := in.line()
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("read the API key: %w", err)
+		}
+		if strings.TrimSpace(key) == "" {
 			return errors.New("no API key on standard input")
 		}
 		a, err := e.ConnectAPIKey(ctx, p.ID, key)
@@ -49,8 +58,12 @@ func runConnect(ctx context.Context, env Env, fs *flag.FlagSet, args []string) e
 	if err := flow.BrowserError(); err != nil {
 		fmt.Fprintf(env.Err, "(%v)\n", err)
 	}
-	fmt.Fprintf(env.Err, "Waiting… If the browser runs on another machine, paste the address it ends on here and press Enter.\n")
-	go readPastes(env, flow)
+	hidden := ""
+	if in.terminal() {
+		hidden = " (it is not shown: it holds the sign-in code)"
+	}
+	fmt.Fprintf(env.Err, "Waiting… If the browser runs on another machine, paste the address it ends on here and press Enter%s.\n", hidden)
+	go readPastes(env, in, flow)
 	a, err := flow.Wait()
 	if err != nil {
 		return err
@@ -60,16 +73,23 @@ func runConnect(ctx context.Context, env Env, fs *flag.FlagSet, args []string) e
 }
 
 // readPastes completes the flow from a redirect URL typed on standard input.
-// It returns when the flow ends or input ends; the scanning goroutine may
-// stay blocked on a terminal read until the process exits.
-func readPastes(env Env, flow *auth.Flow) {
+// It returns when the flow ends or input ends; the reading goroutine may
+// stay blocked on a terminal read until the process exits (runConnect
+// restores the terminal's echo when it returns).
+func readPastes(env Env, in *input, flow *auth.Flow) {
 	lines := make(chan string)
 	go func() {
 		defer close(lines)
-		sc := bufio.NewScanner(env.In)
-		for sc.Scan() {
+		for {
+			line, err := in.line()
+			if err != nil && line == "" {
+				if !errors.Is(err, io.EOF) {
+					fmt.Fprintf(env.Err, "%v\n", err)
+				}
+				return
+			}
 			select {
-			case lines <- sc.Text():
+			case lines <- line:
 			case <-flow.Done():
 				return
 			}
