@@ -72,11 +72,19 @@ func TestConnectCallbackChecks(t *testing.T) {
 		t.Fatal(err)
 	}
 	good := sp.authorize(t, flow.URL())
+	// Another Host, even with the right state, is a page that made its
+	// own name resolve to 127.0.0.1 (DNS rebinding).
+	host := func(h string) func(u url.URL) url.URL {
+		return func(u url.URL) url.URL { u.Host = strings.ReplaceAll(h, "PORT", u.Port()); return u }
+	}
 	tests := []struct {
 		name   string
 		mutate func(u url.URL) url.URL
 		want   int
 	}{
+		{"another host name", host("evil.example:PORT"), http.StatusBadRequest},
+		{"localhost instead of 127.0.0.1", host("localhost:PORT"), http.StatusBadRequest},
+		{"no port", host("127.0.0.1"), http.StatusBadRequest},
 		{"wrong path", func(u url.URL) url.URL { u.Path = "/callback/other"; return u }, http.StatusNotFound},
 		{"no state", func(u url.URL) url.URL { q := u.Query(); q.Del("state"); u.RawQuery = q.Encode(); return u }, http.StatusBadRequest},
 		{"wrong state", func(u url.URL) url.URL {
@@ -90,8 +98,8 @@ func TestConnectCallbackChecks(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			u := tt.mutate(*good)
-			if status, _ := get(t, u.String()); status != tt.want {
-				t.Errorf("status = %d, want %d", status, tt.want)
+			if status, page := getAt(t, good.Host, u); status != tt.want || strings.Contains(page, "Ada") {
+				t.Errorf("status = %d, want %d (page %q)", status, tt.want, page)
 			}
 			select {
 			case <-flow.Done():

@@ -210,6 +210,25 @@ func newTestEngine(t testing.TB, providers string, tweak func(*Params)) (*Engine
 	return e, opened
 }
 
+// getAt fetches u from the server at addr (host:port), with u's host as the
+// Host header, and returns the status and body.
+func getAt(t *testing.T, addr string, u url.URL) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, u.String(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.URL.Host, req.Host = addr, u.Host
+	c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("GET callback: %v", err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
 // get fetches a URL without keep-alive (so no client goroutine lingers) and
 // returns the status and body.
 func get(t *testing.T, u string) (int, string) {

@@ -358,44 +358,6 @@ func TestHostileProfileText(t *testing.T) {
 	}
 }
 
-// TestCallbackRefusesOtherHosts checks the DNS-rebinding defence: a request
-// to the loopback server under any Host but the advertised 127.0.0.1:PORT
-// gets 400, even with the right state, and the flow keeps waiting.
-func TestCallbackRefusesOtherHosts(t *testing.T) {
-	sp := newStubProvider(t)
-	e, _ := newTestEngine(t, sp.providersFile(""), nil)
-	flow, err := e.Connect(context.Background(), "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	good := sp.authorize(t, flow.URL())
-	c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-	for _, host := range []string{"evil.example:" + good.Port(), "localhost:" + good.Port(), "127.0.0.1", "evil.example"} {
-		req, _ := http.NewRequest(http.MethodGet, good.String(), nil)
-		req.Host = host
-		resp, err := c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusBadRequest || strings.Contains(string(body), "Ada") {
-			t.Errorf("Host %s: HTTP %d %q", host, resp.StatusCode, body)
-		}
-	}
-	select {
-	case <-flow.Done():
-		t.Fatal("a request under another host ended the flow")
-	default:
-	}
-	if status, _ := get(t, good.String()); status != http.StatusOK {
-		t.Errorf("the real callback got HTTP %d", status)
-	}
-	if _, err := flow.Wait(); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // TestCallbackClosesConnections checks that the loopback server keeps no
 // connection open after answering: nothing idles on the port.
 func TestCallbackClosesConnections(t *testing.T) {
