@@ -5,11 +5,12 @@
 //
 // keyport links no Fyne (a test checks): a Go program runs every linked
 // package's initialisers before main, and Fyne's would make each
-// `keyport token` in a script about 20 ms slower.
+// `keyport token` in a script slower (docs/BENCHMARKS.md).
 package main
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -24,8 +25,8 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	env := cli.Env{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, Engine: func() (*auth.Engine, error) {
-		return auth.New(auth.Params{OpenURL: cli.OpenBrowser})
+	env := cli.Env{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, Engine: func(log *slog.Logger) (*auth.Engine, error) {
+		return auth.New(auth.Params{OpenURL: cli.OpenBrowser, Log: log})
 	}}
 	os.Exit(cli.Run(ctx, env, os.Args[1:]))
 }

@@ -53,8 +53,8 @@ type Account struct {
 // Connecting the same account again updates it instead of adding another.
 func (a Account) Key() string { return a.Provider + "/" + a.ID }
 
-// SplitKey is the inverse of Account.Key.
-func SplitKey(key string) (provider, id string, ok bool) {
+// splitKey is the inverse of Account.Key.
+func splitKey(key string) (provider, id string, ok bool) {
 	return strings.Cut(key, "/")
 }
 
@@ -77,13 +77,4 @@ func (s Secret) Value() string {
 		return s.APIKey
 	}
 	return s.AccessToken
-}
-
-// Mask shows the first four characters of a secret and hides the rest, for
-// the screen until the person asks to reveal it.
-func Mask(secret string) string {
-	if len(secret) <= 8 {
-		return strings.Repeat("•", len(secret))
-	}
-	return secret[:4] + strings.Repeat("•", 12)
 }

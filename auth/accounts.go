@@ -9,55 +9,62 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 )
 
-// saveConnected records a freshly connected account: the secret goes to the
-// keychain first (if that fails no account is recorded and the error says
-// why), then the index entry. The profile file, which holds no secret, is
+// saveConnected records a freshly connected account, all under the
+// account's cross-process lock, so a refresh in another process cannot
+// write the old grant over it: the secret goes to the keychain first (if
+// that fails no account is recorded and the error says why), then the
+// record, with a new grant. The profile file, which holds no secret, is
 // written while the keychain write waits on the Secret Service; when that
-// write fails, the profile of an account the index does not list is removed
-// again. Connecting an account that is already in the index updates it in
-// place.
+// write fails, the profile of an account the index does not list is
+// removed again. Connecting an account that is already in the index
+// updates it in place, and what the refresher held for its old grant
+// (failures, an unsaved secret) is forgotten.
 func (e *Engine) saveConnected(ctx context.Context, a Account, s Secret, rawProfile []byte) (Account, error) {
 	key := a.Key()
+	unlock, err := lockAccount(ctx, e.dir, key)
+	if err != nil {
+		return Account{}, fmt.Errorf("connect %s: wait for another Keyport process: %w", key, err)
+	}
+	defer unlock()
 	profileErr := make(chan error, 1)
 	if rawProfile != nil {
-		go func() { profileErr <- e.index.SaveProfile(key, rawProfile) }()
+		go func() { profileErr <- e.profiles.save(key, rawProfile) }()
 	} else {
 		profileErr <- nil
 	}
-	err := e.saveSecret(ctx, key, s)
+	err = e.saveSecret(ctx, key, s)
 	perr := <-profileErr
 	if err != nil {
 		if _, known := e.Account(key); !known && rawProfile != nil && perr == nil {
-			if err := e.index.DeleteProfile(key); err != nil {
-				e.logf("remove the profile of %s after the keychain refused its token: %v", key, err)
+			if err := e.profiles.remove(key); err != nil {
+				e.log.Warn("remove the profile after the keychain refused the token", "account", key, "err", err)
 			}
 		}
 		return Account{}, err
 	}
 	if perr != nil {
-		e.logf("save profile of %s: %v", key, perr)
+		e.log.Warn("save profile", "account", key, "err", perr)
 	}
+	e.refresher.forget(key)
 	now := e.clock.Now()
-	saved, err := e.update(key, func(x *Account) bool {
-		connected := x.Connected
-		*x = a
-		x.Connected = connected
-		if x.Connected.IsZero() {
-			x.Connected = now
+	rec, err := e.accounts.update(key, func(r *record) error {
+		connected := now
+		if r.live() && !r.Account.Connected.IsZero() {
+			connected = r.Account.Connected
 		}
-		x.Status = StatusValid
-		return true
+		next := a
+		next.Connected, next.Status = connected, StatusValid
+		r.Account, r.Removed, r.Grant = &next, time.Time{}, rand.Text()
+		return nil
 	})
 	if err != nil {
 		return Account{}, err
 	}
-	e.mu.Lock()
-	delete(e.retries, key)
-	e.mu.Unlock()
-	e.schedule(saved)
-	return saved, nil
+	e.log.Info("connected", "account", key)
+	return *rec.Account, nil
 }
 
 // ConnectAPIKey connects an API-key provider: it checks the key with the
@@ -127,16 +134,15 @@ func (e *Engine) checkAPIKey(ctx context.Context, p Provider, key string) error 
 // Disconnect removes an account: it revokes the refresh token and then the
 // access token at the provider when the catalogue names a revocation
 // endpoint (RFC 7009 section 2.1), then deletes the keychain item, the
-// profile and the index entry. If revocation fails the account is still
-// removed locally and a *RevokeError says the provider may still hold the
-// grant. If the keychain cannot be reached nothing is removed.
+// profile and the index entry, all under the account's lock, so a refresh
+// in another process cannot write it back. If revocation fails the account
+// is still removed locally and a *RevokeError says the provider may still
+// hold the grant. If the keychain cannot be reached nothing is removed.
 func (e *Engine) Disconnect(ctx context.Context, key string) error {
 	a, ok := e.Account(key)
 	if !ok {
 		return fmt.Errorf("%w %q", ErrUnknownAccount, key)
 	}
-	// The account's lock keeps a refresh in another process from writing
-	// the entry back after it is removed.
 	unlock, err := lockAccount(ctx, e.dir, key)
 	if err != nil {
 		return fmt.Errorf("disconnect %s: wait for another Keyport process: %w", key, err)
@@ -153,12 +159,42 @@ func (e *Engine) Disconnect(ctx context.Context, key string) error {
 	if err := e.keychain.Delete(ctx, secretName(key)); err != nil {
 		return fmt.Errorf("disconnect %s: delete its token from the keychain: %w", key, err)
 	}
-	if err := e.index.DeleteProfile(key); err != nil {
-		e.logf("delete profile of %s: %v", key, err)
+	if err := e.profiles.remove(key); err != nil {
+		e.log.Warn("delete profile", "account", key, "err", err)
 	}
-	e.sched.Remove(key)
-	if _, err := e.update(key, func(*Account) bool { return false }); err != nil {
+	e.refresher.forget(key)
+	if _, err := e.accounts.update(key, func(r *record) error {
+		r.Account, r.Grant, r.Removed = nil, "", e.clock.Now()
+		return nil
+	}); err != nil {
 		return fmt.Errorf("disconnect %s: %w", key, err)
 	}
+	e.log.Info("disconnected", "account", key)
 	return revokeErr
+}
+
+// Import records an account as connected without a sign-in, with its secret
+// in the keychain, for moving accounts from another Keyport configuration
+// and for seeding benchmarks. An account of that key is replaced. A zero
+// Secret stores the record only (a benchmark's listing needs no tokens);
+// Token then fails with ErrSecretNotFound. The provider must be in the
+// catalogue.
+func (e *Engine) Import(ctx context.Context, a Account, s Secret) error {
+	if _, err := e.provider(a.Provider); err != nil {
+		return err
+	}
+	if a.ID == "" || a.Provider == "" {
+		return errors.New("import: the account has no provider or id")
+	}
+	if s == (Secret{}) {
+		return e.accounts.locked(ctx, a.Key(), func() error {
+			_, err := e.accounts.update(a.Key(), func(r *record) error {
+				r.Account, r.Removed, r.Grant = &a, time.Time{}, rand.Text()
+				return nil
+			})
+			return err
+		})
+	}
+	_, err := e.saveConnected(ctx, a, s, nil)
+	return err
 }

@@ -81,9 +81,9 @@ func TestMetadataCheck(t *testing.T) {
 func TestProvidersFileCapped(t *testing.T) {
 	dir := t.TempDir()
 	big := `{"providers":[],"pad":"` + strings.Repeat("x", maxProvidersFile) + `"}`
-	os.WriteFile(filepath.Join(dir, UserProvidersFile), []byte(big), 0o600)
+	os.WriteFile(filepath.Join(dir, userProvidersFile), []byte(big), 0o600)
 	_, err := New(Params{ConfigDir: dir, Keychain: mockKeychain(t)})
-	if err == nil || !strings.Contains(err.Error(), "larger than Keyport reads") || !strings.Contains(err.Error(), UserProvidersFile) {
+	if err == nil || !strings.Contains(err.Error(), "larger than Keyport reads") || !strings.Contains(err.Error(), userProvidersFile) {
 		t.Errorf("err = %v", err)
 	}
 }

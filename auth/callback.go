@@ -22,7 +22,7 @@ import (
 )
 
 // callbackPage is parsed on first use, not at start-up: every `keyport`
-// command would pay for it (about 1 ms), and only a sign-in needs it.
+// command would pay for it (docs/BENCHMARKS.md), and only a sign-in needs it.
 // Connect parses it while the person signs in.
 var callbackPage = sync.OnceValue(func() *template.Template {
 	return template.Must(template.New("callback").Parse(assets.CallbackPage))
@@ -113,7 +113,13 @@ func (f *Flow) complete(q url.Values) (Account, error) {
 	}
 	// The ID token is checked before the access token goes anywhere (its
 	// keys were fetched while the person signed in, so this costs no round
-	// trip): a token response that fails the check is not used at all.
+	// trip): a token response that fails the check is not used at all. A
+	// fetch of the keys still under way is waited for rather than raced
+	// with a second one.
+	select {
+	case <-f.warmed:
+	case <-ctx.Done():
+	}
 	sub, err := f.verifyIDToken(ctx, tok)
 	if err != nil {
 		return Account{}, err

@@ -14,10 +14,10 @@ import (
 	"github.com/keyport/keyport/internal/boundary"
 )
 
-// UserProvidersFile is the name of the user providers file in the config
+// userProvidersFile is the name of the user providers file in the config
 // directory. It has the same schema as the built-in catalogue; an entry
 // whose id matches a built-in one overrides only the fields it sets.
-const UserProvidersFile = "providers.json"
+const userProvidersFile = "providers.json"
 
 // loadCatalogue merges the built-in catalogue with the user providers file
 // (which may be absent) and validates every entry. The result is sorted by

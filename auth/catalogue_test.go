@@ -54,7 +54,7 @@ func builtinByID(t testing.TB) map[string]Provider {
 // returns its path.
 func writeUserFile(t *testing.T, content string) string {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), UserProvidersFile)
+	path := filepath.Join(t.TempDir(), userProvidersFile)
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -316,28 +316,28 @@ func TestCatalogueUserFile(t *testing.T) {
 		{
 			name:    "unknown field names file and entry",
 			content: `{"providers":[{"id":"patreon","redirect_port":8765},{"id":"patreon2","name":"P","tokn_url":"https://x"}]}`,
-			wantErr: []string{UserProvidersFile, "entry 2", `unknown field "tokn_url"`, "fix or move the file aside"},
+			wantErr: []string{userProvidersFile, "entry 2", `unknown field "tokn_url"`, "fix or move the file aside"},
 		},
 		{
 			name:    "unknown nested field",
 			content: `{"providers":[{"id":"gumroad","profile":{"identifier":"user.id"}}]}`,
-			wantErr: []string{UserProvidersFile, "entry 1", `unknown field "identifier"`},
+			wantErr: []string{userProvidersFile, "entry 1", `unknown field "identifier"`},
 		},
 		{
 			name:    "unknown top-level field",
 			content: `{"provider":[]}`,
-			wantErr: []string{UserProvidersFile, `unknown field "provider"`, "fix or move the file aside"},
+			wantErr: []string{userProvidersFile, `unknown field "provider"`, "fix or move the file aside"},
 		},
 		{
 			name:    "wrong type",
 			content: `{"providers":[{"id":"patreon","redirect_port":"8765"}]}`,
-			wantErr: []string{UserProvidersFile, "entry 1", "redirect_port"},
+			wantErr: []string{userProvidersFile, "entry 1", "redirect_port"},
 		},
 		{
 			name: "duplicate ids",
 			content: `{"providers":[{"id":"my-idp","name":"A","issuer":"https://a.example"},
 				{"id":"my-idp","name":"B","issuer":"https://b.example"}]}`,
-			wantErr: []string{UserProvidersFile, `"my-idp" appears twice`},
+			wantErr: []string{userProvidersFile, `"my-idp" appears twice`},
 		},
 		{
 			name:    "duplicate override ids",
@@ -377,22 +377,22 @@ func TestCatalogueUserFile(t *testing.T) {
 		{
 			name:    "corrupt JSON",
 			content: `{"providers":[{"id":"patreon",}]}`,
-			wantErr: []string{UserProvidersFile, "fix or move the file aside"},
+			wantErr: []string{userProvidersFile, "fix or move the file aside"},
 		},
 		{
 			name:    "truncated JSON",
 			content: `{"providers":[`,
-			wantErr: []string{UserProvidersFile, "fix or move the file aside"},
+			wantErr: []string{userProvidersFile, "fix or move the file aside"},
 		},
 		{
 			name:    "trailing data",
 			content: `{"providers":[]} {"providers":[]}`,
-			wantErr: []string{UserProvidersFile, "unexpected data after the JSON value"},
+			wantErr: []string{userProvidersFile, "unexpected data after the JSON value"},
 		},
 		{
 			name:    "empty file",
 			content: ``,
-			wantErr: []string{UserProvidersFile, "fix or move the file aside"},
+			wantErr: []string{userProvidersFile, "fix or move the file aside"},
 		},
 	}
 	for _, tt := range tests {
@@ -425,7 +425,7 @@ func TestCatalogueUserFile(t *testing.T) {
 
 func TestCatalogueMissingOrUnreadableUserFile(t *testing.T) {
 	dir := t.TempDir()
-	ps, err := loadCatalogue(assets.Providers, filepath.Join(dir, "nope", UserProvidersFile))
+	ps, err := loadCatalogue(assets.Providers, filepath.Join(dir, "nope", userProvidersFile))
 	if err != nil || len(ps) == 0 {
 		t.Fatalf("missing user file: %d providers, %v", len(ps), err)
 	}
@@ -594,7 +594,7 @@ func FuzzDecodeProviders(f *testing.F) {
 }
 
 func TestUserFileValidationNamesFile(t *testing.T) {
-	path := filepath.Join(t.TempDir(), UserProvidersFile)
+	path := filepath.Join(t.TempDir(), userProvidersFile)
 	if err := os.WriteFile(path, []byte(`{"providers":[{"id":"mine","name":"Mine","authorize_url":"http://idp.example.test/a","token_url":"https://idp.example.test/t"}]}`), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -2,14 +2,14 @@ package auth
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"maps"
-	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+
+	"github.com/keyport/keyport/internal/jsonfile"
 )
 
 // clientsFile holds the person's client ids and redirect ports (not
@@ -23,28 +23,79 @@ type ClientSettings struct {
 	HasSecret    bool   `json:"has_secret,omitempty"`    // a client secret is in the keychain
 }
 
-func loadClients(dir string) (map[string]ClientSettings, error) {
-	path := filepath.Join(dir, clientsFile)
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return map[string]ClientSettings{}, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read client settings: %w", err)
+// maxClientsFile bounds clients.json.
+const maxClientsFile = 1 << 20
+
+// clientStore is the person's client registrations, clients.json, and this
+// process's copy of them. Every change is a locked read-modify-write of the
+// file, so a window and a terminal never undo each other's set-up, and
+// reload re-reads the file when another process replaced it. Its methods
+// are safe for concurrent use.
+type clientStore struct {
+	path string
+
+	mu    sync.Mutex // guards m and stamp
+	m     map[string]ClientSettings
+	stamp jsonfile.Stamp // the file version m came from
+}
+
+func openClientStore(dir string) (*clientStore, error) {
+	c := &clientStore{path: filepath.Join(dir, clientsFile), m: map[string]ClientSettings{}}
+	return c, c.reload()
+}
+
+// reload reads the file again if another version of it replaced the one
+// read last.
+func (c *clientStore) reload() error {
+	st := jsonfile.StampOf(c.path)
+	c.mu.Lock()
+	same := st.Same(c.stamp)
+	c.mu.Unlock()
+	if same {
+		return nil
 	}
 	m := map[string]ClientSettings{}
-	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("read client settings %s: %w (fix or move the file aside)", path, err)
+	if _, err := jsonfile.Read(c.path, &m, maxClientsFile); err != nil {
+		return fmt.Errorf("read client settings: %w", err)
 	}
-	return m, nil
+	c.mu.Lock()
+	c.m, c.stamp = m, st
+	c.mu.Unlock()
+	return nil
+}
+
+func (c *clientStore) get(providerID string) (ClientSettings, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.m[providerID]
+	return s, ok
+}
+
+// set stores one provider's settings as a locked read-modify-write of the
+// file; fn receives the settings the file holds now.
+func (c *clientStore) set(ctx context.Context, providerID string, fn func(old ClientSettings) ClientSettings) error {
+	var next map[string]ClientSettings
+	err := jsonfile.Update(ctx, c.path, maxClientsFile, func(m *map[string]ClientSettings) error {
+		if *m == nil {
+			*m = map[string]ClientSettings{}
+		}
+		(*m)[providerID] = fn((*m)[providerID])
+		next = maps.Clone(*m)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("save client settings: %w", err)
+	}
+	c.mu.Lock()
+	c.m, c.stamp = next, jsonfile.StampOf(c.path)
+	c.mu.Unlock()
+	return nil
 }
 
 // Client returns the client settings of a provider: the person's own, else
 // the client id and port the providers file gives.
 func (e *Engine) Client(providerID string) ClientSettings {
-	e.mu.Lock()
-	c, ok := e.clients[providerID]
-	e.mu.Unlock()
+	c, ok := e.clients.get(providerID)
 	p, _ := e.Provider(providerID)
 	if !ok || c.ClientID == "" {
 		c.ClientID = p.ClientID
@@ -72,7 +123,9 @@ func (e *Engine) Configured(providerID string) bool {
 
 // SetClient saves the person's client registration for a provider: the
 // client id and port to clients.json, the secret (when not empty) to the
-// keychain. An empty secret keeps the stored one; clear removes it.
+// keychain. An empty secret keeps the stored one. The file is changed as a
+// locked read-modify-write, so settings another process saved meanwhile
+// stay.
 func (e *Engine) SetClient(ctx context.Context, providerID string, c ClientSettings, secret string) error {
 	if _, err := e.provider(providerID); err != nil {
 		return err
@@ -84,27 +137,17 @@ func (e *Engine) SetClient(ctx context.Context, providerID string, c ClientSetti
 	if c.RedirectPort < 0 || c.RedirectPort > 65535 {
 		return fmt.Errorf("redirect port %d is not a port number: use 1024-65535, or 0 for any", c.RedirectPort)
 	}
-	old := e.Client(providerID)
-	c.HasSecret = old.HasSecret
+	hasSecret := false
 	if secret = strings.TrimSpace(secret); secret != "" {
 		if err := e.keychain.Set(ctx, clientSecretName(providerID), []byte(secret)); err != nil {
 			return fmt.Errorf("save the client secret in the keychain: %w", err)
 		}
-		c.HasSecret = true
+		hasSecret = true
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	next := maps.Clone(e.clients)
-	next[providerID] = c
-	data, err := json.MarshalIndent(next, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := writeFileAtomic(filepath.Join(e.dir, clientsFile), data); err != nil {
-		return fmt.Errorf("save client settings: %w", err)
-	}
-	e.clients = next
-	return nil
+	return e.clients.set(ctx, providerID, func(old ClientSettings) ClientSettings {
+		c.HasSecret = old.HasSecret || hasSecret
+		return c
+	})
 }
 
 // clientSecret reads a provider's client secret from the keychain; none is

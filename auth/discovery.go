@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/keyport/keyport/internal/boundary"
 )
@@ -132,23 +133,42 @@ func fetchMetadata(ctx context.Context, client *http.Client, u string) (metadata
 	return m, nil
 }
 
+// issuers caches the discovered metadata of each provider, for the life of
+// the Engine. It is safe for concurrent use.
+type issuers struct {
+	mu sync.Mutex // guards m
+	m  map[string]discovery
+}
+
+func (is *issuers) get(providerID string) (discovery, bool) {
+	is.mu.Lock()
+	defer is.mu.Unlock()
+	d, ok := is.m[providerID]
+	return d, ok
+}
+
+func (is *issuers) put(providerID string, d discovery) {
+	is.mu.Lock()
+	defer is.mu.Unlock()
+	if is.m == nil {
+		is.m = map[string]discovery{}
+	}
+	is.m[providerID] = d
+}
+
 // resolve returns the provider with the endpoints an issuer-only entry left
 // empty filled in from discovery (cached for the life of the Engine).
 func (e *Engine) resolve(ctx context.Context, p Provider) (Provider, *idTokens, error) {
 	if p.Issuer == "" {
 		return p, nil, nil
 	}
-	e.mu.Lock()
-	d, ok := e.discovered[p.ID]
-	e.mu.Unlock()
+	d, ok := e.issuers.get(p.ID)
 	if !ok {
 		var err error
 		if d, err = discover(ctx, e.http.public, p.Issuer); err != nil {
 			return p, nil, err
 		}
-		e.mu.Lock()
-		e.discovered[p.ID] = d
-		e.mu.Unlock()
+		e.issuers.put(p.ID, d)
 	}
 	p = clone(p)
 	m := d.meta

@@ -279,7 +279,7 @@ func TestDiscoverFailures(t *testing.T) {
 // the metadata, and that the result is cached per provider.
 func TestDiscoverResolve(t *testing.T) {
 	ms, issuer := newMetadataServer(t, map[string]string{"/.well-known/openid-configuration": fullMetadata}, "")
-	e := &Engine{http: newOutbound(ms.Client()), discovered: map[string]discovery{}}
+	e := &Engine{http: newOutbound(ms.Client())}
 	entry := Provider{ID: "my-idp", Name: "My IdP", Mode: ModeOAuth2, Issuer: issuer, TokenURL: ms.URL + "/own-token"}
 	for range 2 {
 		p, verifier, err := e.resolve(context.Background(), entry)

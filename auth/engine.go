@@ -4,21 +4,19 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io/fs"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
-	"reflect"
 	"runtime"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/keyport/keyport/assets"
 	"github.com/keyport/keyport/internal/boundary"
-	"golang.org/x/sync/singleflight"
 )
 
 // Params builds an Engine. Zero values get the defaults named on each field.
@@ -43,40 +41,46 @@ type Params struct {
 	Clock Clock
 	// FlowTimeout bounds one sign-in. Default: 5 minutes.
 	FlowTimeout time.Duration
-	// Logf receives diagnostics; it never receives secrets. Default: none.
-	Logf func(format string, args ...any)
+	// Log receives what the engine does and what fails in the background
+	// (refreshes above all); it never receives a secret. Default: none.
+	Log *slog.Logger
 }
 
 // Engine connects accounts, stores their secrets and keeps them fresh. It is
-// safe for concurrent use; one Engine serves a whole process.
+// safe for concurrent use; one Engine serves a whole process, and several
+// processes (the window, the command line) may share one config directory
+// and keychain: every write of an account holds that account's
+// cross-process lock.
+//
+// Its state has one owner per concern, each with its own lock: accounts
+// (the index and this process's view of it), clients (the person's client
+// settings), issuers (discovered metadata), signins (providers with a
+// sign-in in progress) and refresher (the schedule, retries, unsaved
+// secrets and the single flight of refreshes). The fields above them are
+// set by New and never change.
 type Engine struct {
-	dir      string
-	keychain Keychain
-	http     outbound
-	openURL  func(*url.URL) error // behind boundary.GuardOpen
-	clock    Clock
-	timeout  time.Duration
-	logf     func(string, ...any)
-
-	index     *Index
+	dir       string
+	keychain  Keychain
+	http      outbound
+	openURL   func(*url.URL) error // behind boundary.GuardOpen
+	clock     Clock
+	timeout   time.Duration
+	log       *slog.Logger
 	providers []Provider
+	profiles  profiles
 	hub       hub
-	sched     *scheduler
 
-	mu         sync.Mutex
-	accounts   map[string]Account // cache of the index
-	loaded     fs.FileInfo        // the index file as Reload last read it
-	flows      map[string]bool    // provider ids with a sign-in in progress
-	discovered map[string]discovery
-	clients    map[string]ClientSettings
-	retries    map[string]int    // consecutive transient failures per account
-	unsaved    map[string]Secret // refreshed secrets the keychain refused to store
-	flight     singleflight.Group
+	accounts  *accountStore
+	clients   *clientStore
+	issuers   issuers
+	signins   signins
+	refresher *refresher
 }
 
 // New builds an Engine: it reads the provider catalogue (built-in and the
-// user providers file) and the account index. It does not touch the
-// keychain or the network.
+// user providers file), the client settings and the account index (moving
+// an index of an older Keyport to per-account records first). It does not
+// touch the keychain or the network.
 func New(p Params) (*Engine, error) {
 	if p.ConfigDir == "" {
 		p.ConfigDir = os.Getenv("KEYPORT_CONFIG_DIR")
@@ -98,36 +102,32 @@ func New(p Params) (*Engine, error) {
 	if p.Clock == nil {
 		p.Clock = SystemClock{}
 	}
-	if p.Logf == nil {
-		p.Logf = func(string, ...any) {}
+	if p.Log == nil {
+		p.Log = slog.New(slog.DiscardHandler)
 	}
 	if err := privateDir(p.ConfigDir); err != nil {
 		return nil, err
 	}
-	providers, err := loadCatalogue(assets.Providers, filepath.Join(p.ConfigDir, UserProvidersFile))
+	providers, err := loadCatalogue(assets.Providers, filepath.Join(p.ConfigDir, userProvidersFile))
 	if err != nil {
 		return nil, err
 	}
 	e := &Engine{
-		dir:        p.ConfigDir,
-		keychain:   p.Keychain,
-		http:       newOutbound(p.HTTPClient),
-		openURL:    boundary.GuardOpen(p.OpenURL),
-		clock:      p.Clock,
-		timeout:    cmp.Or(p.FlowTimeout, 5*time.Minute),
-		logf:       p.Logf,
-		index:      OpenIndex(p.ConfigDir),
-		providers:  providers,
-		sched:      newScheduler(p.Clock),
-		flows:      map[string]bool{},
-		discovered: map[string]discovery{},
-		retries:    map[string]int{},
-		unsaved:    map[string]Secret{},
+		dir:       p.ConfigDir,
+		keychain:  p.Keychain,
+		http:      newOutbound(p.HTTPClient),
+		openURL:   boundary.GuardOpen(p.OpenURL),
+		clock:     p.Clock,
+		timeout:   cmp.Or(p.FlowTimeout, 5*time.Minute),
+		log:       p.Log,
+		providers: providers,
+		profiles:  profiles{dir: filepath.Join(p.ConfigDir, "profiles")},
+		refresher: newRefresher(p.Clock),
 	}
-	if e.clients, err = loadClients(e.dir); err != nil {
+	if e.clients, err = openClientStore(p.ConfigDir); err != nil {
 		return nil, err
 	}
-	if err := e.Reload(); err != nil {
+	if e.accounts, err = openAccountStore(p.ConfigDir, p.Clock.Now, e.changed); err != nil {
 		return nil, err
 	}
 	return e, nil
@@ -155,54 +155,30 @@ func privateDir(dir string) error {
 	return nil
 }
 
+// changed is called for every account record newer than what this process
+// knew, written here or by another process: it publishes the change and
+// reschedules the account.
+func (e *Engine) changed(r record) {
+	if !r.live() {
+		e.refresher.sched.Remove(r.Key)
+		e.hub.PublishRemoved(r.Key)
+		return
+	}
+	e.schedule(*r.Account)
+	e.hub.Publish(*r.Account)
+}
+
 // ConfigDir returns the directory holding the index and settings.
 func (e *Engine) ConfigDir() string { return e.dir }
 
-// Reload reads the account index again, since another Keyport process (the
-// command line) may have connected, refreshed or removed accounts; it
-// publishes what changed to subscribers and reschedules. It never touches
-// the keychain. The window calls it when it comes to the foreground, so it
-// returns at once when the index file is the one it read last (same file,
-// size and modification time: every write replaces the file).
+// Reload picks up what another Keyport process (the command line, another
+// window) changed: connected, refreshed or removed accounts, and client
+// settings. Changed accounts are published to subscribers and rescheduled.
+// Reloads are serialised and never replace a newer state this process holds
+// with an older file; one that finds nothing changed costs a few stat calls.
+// It never touches the keychain.
 func (e *Engine) Reload() error {
-	fi, statErr := os.Stat(e.index.path())
-	e.mu.Lock()
-	last := e.loaded
-	e.mu.Unlock()
-	if statErr == nil && last != nil && os.SameFile(fi, last) && fi.Size() == last.Size() && fi.ModTime().Equal(last.ModTime()) {
-		return nil
-	}
-	list, err := e.index.Load()
-	if err != nil {
-		return err
-	}
-	if statErr != nil {
-		fi = nil // no index yet, or unreadable: read it again next time
-	}
-	next := make(map[string]Account, len(list))
-	for _, a := range list {
-		next[a.Key()] = a
-	}
-	e.mu.Lock()
-	prev := e.accounts
-	e.accounts = next
-	e.loaded = fi // stat'ed before reading: a write in between is read again next time
-	e.mu.Unlock()
-	for key, a := range next {
-		if old, ok := prev[key]; !ok || !reflect.DeepEqual(old, a) {
-			e.schedule(a)
-			if prev != nil {
-				e.hub.Publish(a)
-			}
-		}
-	}
-	for key := range prev {
-		if _, ok := next[key]; !ok {
-			e.sched.Remove(key)
-			e.hub.PublishRemoved(key)
-		}
-	}
-	return nil
+	return errors.Join(e.accounts.scan(), e.clients.reload())
 }
 
 // Providers returns the catalogue, sorted by name.
@@ -227,30 +203,10 @@ func (e *Engine) provider(id string) (Provider, error) {
 
 // Accounts returns every connected account from the index, sorted by
 // provider and name. It never touches the keychain.
-func (e *Engine) Accounts() []Account {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	out := make([]Account, 0, len(e.accounts))
-	for _, a := range e.accounts {
-		out = append(out, a)
-	}
-	slices.SortFunc(out, CompareAccounts)
-	return out
-}
-
-// CompareAccounts orders accounts as Keyport lists them: by provider, then
-// name, then id.
-func CompareAccounts(a, b Account) int {
-	return cmp.Or(cmp.Compare(a.Provider, b.Provider), cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
-}
+func (e *Engine) Accounts() []Account { return e.accounts.list() }
 
 // Account returns one account by key ("provider/id").
-func (e *Engine) Account(key string) (Account, bool) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	a, ok := e.accounts[key]
-	return a, ok
-}
+func (e *Engine) Account(key string) (Account, bool) { return e.accounts.get(key) }
 
 // FindAccount resolves what a person typed: a full key, a provider id with
 // exactly one account, or an account's email or name.
@@ -276,7 +232,7 @@ func (e *Engine) FindAccount(query string) (Account, error) {
 
 // Profile returns the raw profile JSON kept when the account was connected.
 func (e *Engine) Profile(key string) (json.RawMessage, error) {
-	raw, err := e.index.Profile(key)
+	raw, err := e.profiles.read(key)
 	if err != nil {
 		return nil, fmt.Errorf("read profile of %s: %w", key, err)
 	}
@@ -286,52 +242,6 @@ func (e *Engine) Profile(key string) (json.RawMessage, error) {
 // Subscribe returns a subscription to account changes (status, refreshes,
 // new and removed accounts). Close it when done.
 func (e *Engine) Subscribe() *Subscription { return e.hub.Subscribe() }
-
-// update applies fn to one account in the index (under the index's
-// cross-process lock), refreshes the cache and publishes the result. fn
-// returning false removes the account.
-func (e *Engine) update(key string, fn func(a *Account) bool) (Account, error) {
-	var result Account
-	var keep bool
-	_, err := e.index.Update(func(list []Account) ([]Account, error) {
-		i := slices.IndexFunc(list, func(a Account) bool { return a.Key() == key })
-		var a Account
-		if i >= 0 {
-			a = list[i]
-		} else if provider, id, ok := SplitKey(key); ok {
-			a = Account{Provider: provider, ID: id}
-		}
-		keep = fn(&a)
-		result = a
-		switch {
-		case !keep && i >= 0:
-			return slices.Delete(list, i, i+1), nil
-		case !keep:
-			return list, nil
-		case i >= 0:
-			list[i] = a
-		default:
-			list = append(list, a)
-		}
-		return list, nil
-	})
-	if err != nil {
-		return Account{}, err
-	}
-	e.mu.Lock()
-	if keep {
-		e.accounts[key] = result
-	} else {
-		delete(e.accounts, key)
-	}
-	e.mu.Unlock()
-	if keep {
-		e.hub.Publish(result)
-	} else {
-		e.hub.PublishRemoved(key)
-	}
-	return result, nil
-}
 
 // secretName is the keychain item of an account's tokens or API key.
 func secretName(key string) string { return "account:" + key }

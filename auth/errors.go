@@ -1,6 +1,10 @@
 package auth
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/keyport/keyport/internal/keychain"
+)
 
 // Sentinel errors that callers branch on. Functions wrap them with %w and keep
 // the underlying cause in the chain, so errors.Is works on every returned
@@ -8,7 +12,7 @@ import "errors"
 var (
 	// ErrCancelled reports that a flow or request was cancelled through its
 	// context (the person pressed Cancel, or the app is quitting).
-	ErrCancelled = errors.New("cancelled")
+	ErrCancelled = keychain.ErrCancelled
 	// ErrTimeout reports that the person did not finish signing in within
 	// the flow's time limit.
 	ErrTimeout = errors.New("timed out")
@@ -24,10 +28,10 @@ var (
 	ErrReconnectNeeded = errors.New("reconnect needed")
 	// ErrKeychainUnavailable reports that the OS keychain is missing,
 	// locked, refused access or did not answer in time.
-	ErrKeychainUnavailable = errors.New("keychain unavailable")
+	ErrKeychainUnavailable = keychain.ErrUnavailable
 	// ErrSecretNotFound reports that the keychain holds no item of that
 	// name.
-	ErrSecretNotFound = errors.New("secret not found in keychain")
+	ErrSecretNotFound = keychain.ErrNotFound
 	// ErrNotConfigured reports that a provider has no client id yet (or no
 	// API key), so the person must set it up first.
 	ErrNotConfigured = errors.New("not set up")

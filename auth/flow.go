@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -52,13 +53,28 @@ type outcome struct {
 	err  error
 }
 
+// ConnectOption changes how Connect signs in.
+type ConnectOption func(*connectOptions)
+
+type connectOptions struct {
+	noBrowser bool
+}
+
+// NoBrowser makes Connect open no browser: the caller shows Flow.URL for
+// the person to open wherever they like.
+func NoBrowser() ConnectOption { return func(o *connectOptions) { o.noBrowser = true } }
+
 // Connect starts signing in to a provider: it binds the loopback redirect
 // server, then opens the browser at the authorization URL with PKCE S256
-// and a fresh state. It returns at once; Wait blocks until the flow ends.
-// Cancelling ctx ends the flow with ErrCancelled; after the Engine's flow
-// timeout it ends with ErrTimeout. A second Connect for a provider whose
-// flow is still running fails with ErrFlowRunning.
-func (e *Engine) Connect(ctx context.Context, providerID string) (*Flow, error) {
+// and a fresh state (unless NoBrowser). It returns at once; Wait blocks
+// until the flow ends. Cancelling ctx ends the flow with ErrCancelled;
+// after the Engine's flow timeout it ends with ErrTimeout. A second Connect
+// for a provider whose flow is still running fails with ErrFlowRunning.
+func (e *Engine) Connect(ctx context.Context, providerID string, opts ...ConnectOption) (*Flow, error) {
+	var o connectOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	p, err := e.provider(providerID)
 	if err != nil {
 		return nil, err
@@ -70,20 +86,43 @@ func (e *Engine) Connect(ctx context.Context, providerID string) (*Flow, error) 
 	if !e.Configured(p.ID) && (p.Mode == ModeOAuth2 || client.ClientID == "") {
 		return nil, fmt.Errorf("%w: %s needs %s first; register a client at %s", ErrNotConfigured, p.Name, setupNeeds(p, client), cmp.Or(p.RegisterURL, "the provider's developer page"))
 	}
-	e.mu.Lock()
-	if e.flows[p.ID] {
-		e.mu.Unlock()
+	if !e.signins.start(p.ID) {
 		return nil, fmt.Errorf("connect %s: %w", p.Name, ErrFlowRunning)
 	}
-	e.flows[p.ID] = true
-	e.mu.Unlock()
-
-	f, err := e.startFlow(ctx, p, client)
+	f, err := e.startFlow(ctx, p, client, o)
 	if err != nil {
-		e.endFlow(p.ID)
+		e.signins.end(p.ID)
 		return nil, err
 	}
 	return f, nil
+}
+
+// signins is the set of providers with a sign-in in progress: one at a time
+// per provider. It is safe for concurrent use.
+type signins struct {
+	mu      sync.Mutex // guards running
+	running map[string]bool
+}
+
+// start claims the provider's sign-in, or reports false when one runs.
+func (s *signins) start(providerID string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.running[providerID] {
+		return false
+	}
+	if s.running == nil {
+		s.running = map[string]bool{}
+	}
+	s.running[providerID] = true
+	return true
+}
+
+// end releases the provider's sign-in.
+func (s *signins) end(providerID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.running, providerID)
 }
 
 func setupNeeds(p Provider, c ClientSettings) string {
@@ -100,13 +139,7 @@ func setupNeeds(p Provider, c ClientSettings) string {
 	return strings.Join(need, " and ")
 }
 
-func (e *Engine) endFlow(providerID string) {
-	e.mu.Lock()
-	delete(e.flows, providerID)
-	e.mu.Unlock()
-}
-
-func (e *Engine) startFlow(parent context.Context, p Provider, client ClientSettings) (*Flow, error) {
+func (e *Engine) startFlow(parent context.Context, p Provider, client ClientSettings, o connectOptions) (*Flow, error) {
 	p, ids, err := e.resolve(parent, p)
 	if err != nil {
 		return nil, err
@@ -149,7 +182,7 @@ func (e *Engine) startFlow(parent context.Context, p Provider, client ClientSett
 		}
 		f.finish(o)
 		<-served
-		e.endFlow(p.ID)
+		e.signins.end(p.ID)
 		close(f.done)
 	}()
 	// While the person signs in: parse the page the callback answers with
@@ -161,11 +194,11 @@ func (e *Engine) startFlow(parent context.Context, p Provider, client ClientSett
 			f.ids.warm(f.ctx)
 		}
 	}()
-	if e.openURL != nil {
+	if e.openURL != nil && !o.noBrowser {
 		u, _ := url.Parse(f.authURL)
 		if err := e.openURL(u); err != nil {
 			f.openErr = fmt.Errorf("open the browser: %w; open the sign-in link yourself", err)
-			e.logf("connect %s: %v", p.ID, f.openErr)
+			e.log.Warn("open the browser", "provider", p.ID, "err", err)
 		}
 	}
 	return f, nil

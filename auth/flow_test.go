@@ -53,7 +53,7 @@ func TestConnectSuccess(t *testing.T) {
 	if err != nil || s.AccessToken != "at-0" || s.RefreshToken != "rt-1" {
 		t.Errorf("keychain holds %+v, %v", s, err)
 	}
-	if list, _ := OpenIndex(e.ConfigDir()).Load(); len(list) != 1 || list[0].Key() != "test/42" {
+	if list := diskAccounts(t, e.ConfigDir()); len(list) != 1 || list[0].Key() != "test/42" {
 		t.Errorf("index = %+v", list)
 	}
 	if raw, err := e.Profile(a.Key()); err != nil || !strings.Contains(string(raw), "Ada") {
@@ -182,9 +182,7 @@ func startWithoutDiscovery(t *testing.T, e *Engine) (*Flow, error) {
 	t.Helper()
 	p, _ := e.Provider("test")
 	if p.Issuer != "" {
-		e.mu.Lock()
-		e.discovered["test"] = discovery{meta: metadata{Issuer: p.Issuer, Authorization: p.AuthorizeURL, Token: p.TokenURL}}
-		e.mu.Unlock()
+		e.issuers.put("test", discovery{meta: metadata{Issuer: p.Issuer, Authorization: p.AuthorizeURL, Token: p.TokenURL}})
 	}
 	return e.Connect(context.Background(), "test")
 }

@@ -188,7 +188,7 @@ func newTestEngine(t testing.TB, providers string, tweak func(*Params)) (*Engine
 	keyring.MockInit()
 	dir := t.TempDir()
 	if providers != "" {
-		if err := os.WriteFile(filepath.Join(dir, UserProvidersFile), []byte(providers), 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, userProvidersFile), []byte(providers), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -244,4 +244,22 @@ func get(t *testing.T, u string) (int, string) {
 		t.Fatalf("read callback page: %v", err)
 	}
 	return resp.StatusCode, string(b)
+}
+
+// mockKeychain returns a keychain on go-keyring's in-memory mock.
+func mockKeychain(t testing.TB) Keychain {
+	t.Helper()
+	keyring.MockInit()
+	return NewSystemKeychain("keyport-unit", time.Second)
+}
+
+// diskAccounts lists the accounts of the index in dir as a new process
+// would read them.
+func diskAccounts(t testing.TB, dir string) []Account {
+	t.Helper()
+	s, err := openAccountStore(dir, time.Now, func(record) {})
+	if err != nil {
+		t.Fatalf("read the account index: %v", err)
+	}
+	return s.list()
 }

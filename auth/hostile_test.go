@@ -131,8 +131,8 @@ func (h *hostile) assertClean() {
 	if items := h.kc.items(); len(items) != 0 {
 		h.t.Errorf("keychain items left: %q", items)
 	}
-	if list, err := OpenIndex(h.e.ConfigDir()).Load(); err != nil || len(list) != 0 {
-		h.t.Errorf("index holds %+v (%v)", list, err)
+	if list := diskAccounts(h.t, h.e.ConfigDir()); len(list) != 0 {
+		h.t.Errorf("index holds %+v", list)
 	}
 	if files, _ := os.ReadDir(filepath.Join(h.e.ConfigDir(), "profiles")); len(files) != 0 {
 		h.t.Errorf("%d profile files left", len(files))
@@ -347,7 +347,7 @@ func TestHostileProfileText(t *testing.T) {
 	file := strings.Replace(h.sp.providersFile(""), `"email":"user.email"`, `"email":"user.email","avatar":"user.avatar","page":"user.page"`, 1)
 	h.e, _ = newTestEngine(t, file, nil)
 	a := connectStub(t, h.e, h.sp)
-	list, _ := OpenIndex(h.e.ConfigDir()).Load()
+	list := diskAccounts(t, h.e.ConfigDir())
 	if len(list) != 1 {
 		t.Fatalf("index = %+v", list)
 	}
@@ -433,7 +433,7 @@ func TestCatalogueRefusesHostileLinks(t *testing.T) {
 	for _, link := range []string{"javascript:alert(1)", "file:///etc/passwd", "smb://host/share", "/relative"} {
 		dir := t.TempDir()
 		file := fmt.Sprintf(`{"providers":[{"id":"x","name":"X","authorize_url":"https://x.example/a","token_url":"https://x.example/t","register_url":%q}]}`, link)
-		os.WriteFile(filepath.Join(dir, UserProvidersFile), []byte(file), 0o600)
+		os.WriteFile(filepath.Join(dir, userProvidersFile), []byte(file), 0o600)
 		_, err := New(Params{ConfigDir: dir, Keychain: mockKeychain(t)})
 		if err == nil || !strings.Contains(err.Error(), "register_url") {
 			t.Errorf("register_url %q: %v", link, err)

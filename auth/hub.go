@@ -33,7 +33,7 @@ func (h *hub) Publish(a Account) {
 // gone. Subscribers receive it as an Account with only Provider and ID set
 // and an empty Status.
 func (h *hub) PublishRemoved(key string) {
-	provider, id, _ := SplitKey(key)
+	provider, id, _ := splitKey(key)
 	h.Publish(Account{Provider: provider, ID: id})
 }
 

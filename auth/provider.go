@@ -102,7 +102,7 @@ func (p Provider) Separator() string {
 }
 
 // isID reports whether s is 1 to n bytes of a-z, 0-9 and '-'. (As
-// regexps with a {0,39} repeat these cost 1 ms to compile at every start.)
+// regexps with a {0,39} repeat these were compiled at every start.)
 func isID(s string, n int) bool {
 	if s == "" || len(s) > n {
 		return false

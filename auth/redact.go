@@ -7,8 +7,8 @@ import (
 )
 
 // redacted is how every value that holds a token, key, code, verifier or
-// client secret prints: Secret, Flow, Engine, TokenError (whose cause may
-// hold a response body) and the keychain's items. fmt calls Format for
+// client secret prints: Secret, Flow, Engine and TokenError (whose cause may
+// hold a response body); internal/keychain does the same for its items. fmt calls Format for
 // every verb (%v, %+v, %#v, %s, %q, %x...) and log/slog calls LogValue, so
 // neither a debug print nor a log line can carry one. A TokenError prints
 // its message, which never holds a secret.
@@ -55,10 +55,3 @@ func (e *TokenError) Format(f fmt.State, verb rune) {
 
 // LogValue logs the error's message.
 func (e *TokenError) LogValue() slog.Value { return slog.StringValue(e.msg) }
-
-// Format prints [redacted] whatever the verb: a head may hold a whole
-// value.
-func (head) Format(f fmt.State, _ rune) { io.WriteString(f, redacted) }
-
-// LogValue logs [redacted].
-func (head) LogValue() slog.Value { return slog.StringValue(redacted) }

@@ -33,16 +33,14 @@ func TestSecretsRedacted(t *testing.T) {
 	}
 	defer flow.Cancel()
 	s := Secret{AccessToken: access, RefreshToken: refresh, APIKey: apiKey, TokenType: "Bearer"}
-	e.mu.Lock()
-	e.unsaved["test/1"] = s
-	e.mu.Unlock()
+	e.refresher.keep("test/1", "grant", s)
 	tokenErr := tokenError("Test", "refresh the token", &oauth2.RetrieveError{Body: []byte(`{"access_token":"` + access + `"}`), ErrorCode: "invalid_grant"}, true)
 	var te *TokenError
 	if !errors.As(tokenErr, &te) {
 		t.Fatal("no TokenError")
 	}
 	values := map[string]any{"Secret": s, "*Secret": &s, "[]Secret": []Secret{s}, "struct holding a Secret": struct{ S Secret }{s},
-		"*Flow": flow, "*Engine": e, "*TokenError": te, "head": head{V: 1, Data: access}}
+		"*Flow": flow, "*Engine": e, "*TokenError": te}
 	for name, v := range values {
 		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
 			out := fmt.Sprintf(verb, v)

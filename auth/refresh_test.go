@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/keyport/keyport/internal/schedule/schedtest"
 )
 
 // connectStub connects provider "test" on the stub server and returns the
@@ -44,7 +46,7 @@ func TestTokenSingleFlight(t *testing.T) {
 		}
 		return false
 	}
-	clock := newFakeClock(time.Now())
+	clock := schedtest.NewClock(time.Now())
 	e, _ := newTestEngine(t, sp.providersFile(""), func(p *Params) { p.Clock = clock })
 	a := connectStub(t, e, sp)
 	clock.Advance(59 * time.Minute) // past the refresh point of the 1 h token
@@ -77,7 +79,7 @@ func TestTokenSingleFlight(t *testing.T) {
 
 func TestTokenDoesNotRefreshEarly(t *testing.T) {
 	sp := newStubProvider(t)
-	clock := newFakeClock(time.Now())
+	clock := schedtest.NewClock(time.Now())
 	e, _ := newTestEngine(t, sp.providersFile(""), func(p *Params) { p.Clock = clock })
 	a := connectStub(t, e, sp)
 	for _, step := range []struct {
@@ -205,7 +207,10 @@ func TestRefreshAfterInterruptedRefresh(t *testing.T) {
 	e, _ := newTestEngine(t, sp.providersFile(""), nil)
 	a := connectStub(t, e, sp)
 	// As if a process was killed after sending its refresh request.
-	e.update(a.Key(), func(x *Account) bool { x.RefreshStarted = x.Connected; return true })
+	e.accounts.locked(context.Background(), a.Key(), func() error {
+		_, err := e.accounts.updateAccount(a.Key(), func(x *Account) { x.RefreshStarted = x.Connected })
+		return err
+	})
 	sp.tokenHook = func(w http.ResponseWriter, r *http.Request) bool { writeOAuthError(w, "invalid_grant"); return true }
 	err := e.Refresh(context.Background(), a.Key())
 	if !errors.Is(err, ErrReconnectNeeded) || !strings.Contains(err.Error(), "stopped during an earlier refresh") {
@@ -250,7 +255,7 @@ func TestDisconnectRevocationFails(t *testing.T) {
 
 func TestRunRefreshesInBackground(t *testing.T) {
 	sp := newStubProvider(t)
-	clock := newFakeClock(time.Now())
+	clock := schedtest.NewClock(time.Now())
 	e, _ := newTestEngine(t, sp.providersFile(""), func(p *Params) { p.Clock = clock })
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	a := connectStub(t, e, sp)
@@ -314,3 +319,31 @@ func TestReloadPublishesOtherProcessChanges(t *testing.T) {
 		t.Errorf("a Reload with nothing changed published something (%v)", err)
 	}
 }
+
+// TestRefreshAt checks the refresh lead time.
+func TestRefreshAt(t *testing.T) {
+	tests := []struct {
+		name             string
+		obtained, expiry time.Time
+		want             time.Time
+	}{
+		{"1h token", r0, r0.Add(time.Hour), r0.Add(54 * time.Minute)},
+		{"5min token", r0, r0.Add(5 * time.Minute), r0.Add(4 * time.Minute)},
+		{"10h token", r0, r0.Add(10 * time.Hour), r0.Add(9 * time.Hour)},
+		{"2min token: halfway", r0, r0.Add(2 * time.Minute), r0.Add(time.Minute)},
+		{"20s token: halfway, not at once", r0, r0.Add(20 * time.Second), r0.Add(10 * time.Second)},
+		{"zero expiry", r0, time.Time{}, time.Time{}},
+		{"zero obtained", time.Time{}, r0.Add(time.Hour), r0.Add(time.Hour - time.Minute)},
+		{"obtained after expiry", r0.Add(2 * time.Hour), r0.Add(time.Hour), r0.Add(time.Hour - time.Minute)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := refreshAt(tt.obtained, tt.expiry); !got.Equal(tt.want) {
+				t.Errorf("refreshAt = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// r0 is a fixed start for the refresh lead tests.
+var r0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)

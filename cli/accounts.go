@@ -12,13 +12,14 @@ import (
 
 	"github.com/keyport/keyport/auth"
 	"github.com/keyport/keyport/internal/boundary"
+	"github.com/keyport/keyport/internal/human"
 )
 
 func runProviders(ctx context.Context, env Env, fs *flag.FlagSet, args []string) error {
 	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}
-	e, err := env.Engine()
+	e, err := env.Engine(nil)
 	if err != nil {
 		return err
 	}
@@ -46,7 +47,7 @@ func runSetup(ctx context.Context, env Env, fs *flag.FlagSet, args []string) err
 	if err != nil {
 		return err
 	}
-	e, err := env.Engine()
+	e, err := env.Engine(nil)
 	if err != nil {
 		return err
 	}
@@ -95,7 +96,7 @@ func runAccounts(ctx context.Context, env Env, fs *flag.FlagSet, args []string) 
 	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}
-	e, err := env.Engine()
+	e, err := env.Engine(nil)
 	if err != nil {
 		return err
 	}
@@ -113,7 +114,7 @@ func runAccounts(ctx context.Context, env Env, fs *flag.FlagSet, args []string) 
 	fmt.Fprintln(w, "ACCOUNT\tNAME\tEMAIL\tSTATUS")
 	now := time.Now()
 	for _, a := range accts {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", a.Key(), a.Name, a.Email, auth.Describe(a, now))
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", a.Key(), a.Name, a.Email, human.Describe(a, now))
 	}
 	return w.Flush()
 }
@@ -124,7 +125,7 @@ func runToken(ctx context.Context, env Env, fs *flag.FlagSet, args []string) err
 	if err != nil {
 		return err
 	}
-	e, err := env.Engine()
+	e, err := env.Engine(nil)
 	if err != nil {
 		return err
 	}
@@ -150,7 +151,7 @@ func runDisconnect(ctx context.Context, env Env, fs *flag.FlagSet, args []string
 	if err != nil {
 		return err
 	}
-	e, err := env.Engine()
+	e, err := env.Engine(nil)
 	if err != nil {
 		return err
 	}

@@ -8,8 +8,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"time"
 
 	"github.com/keyport/keyport/auth"
+	"github.com/keyport/keyport/internal/applog"
 )
 
 // Env is what a command reads and writes. Out gets the result (a token, a
@@ -18,9 +21,15 @@ type Env struct {
 	In       io.Reader
 	Out, Err io.Writer
 	// Engine builds the engine on first use, so `keyport help` works even
-	// with a broken config directory.
-	Engine func() (*auth.Engine, error)
+	// with a broken config directory; log is where the engine's log goes
+	// (standard error with -v, else nowhere).
+	Engine func(log *slog.Logger) (*auth.Engine, error)
 }
+
+// exitWait bounds how long a command waits, before the process exits, for
+// a refresh that is saving what the provider answered (a rotated refresh
+// token that would otherwise be lost).
+const exitWait = 5 * time.Second
 
 type command struct {
 	name, args, help string
@@ -30,19 +39,44 @@ type command struct {
 var commands = []command{
 	{"providers", "", "list the providers and whether each is set up", runProviders},
 	{"setup", "PROVIDER --client-id ID [--port N] [--secret-stdin]", "save the OAuth client you registered at a provider (the secret goes to the keychain)", runSetup},
-	{"connect", "PROVIDER [--no-browser] [--api-key-stdin]", "sign in to a provider in the browser and store the account", runConnect},
+	{"connect", "PROVIDER [--no-browser] [--api-key-stdin]", "sign in to a provider in the browser (or print the link) and store the account", runConnect},
 	{"accounts", "[--json]", "list connected accounts and their token status", runAccounts},
 	{"token", "ACCOUNT [--refresh]", "print a valid access token (or API key), refreshing it first when needed", runToken},
 	{"disconnect", "ACCOUNT", "revoke an account's tokens at the provider and remove it", runDisconnect},
 }
 
 // Run runs one command and returns the process exit code: 0 on success, 1
-// when the command failed, 2 for a usage error.
+// when the command failed, 2 for a usage error. "-v" before the command
+// logs what the engine does to standard error. Before it returns, Run
+// waits (at most 5 s) for refreshes the command started, so that a
+// rotated refresh token is saved even when the command was interrupted.
 func Run(ctx context.Context, env Env, args []string) int {
+	verbose := false
+	for len(args) > 0 && (args[0] == "-v" || args[0] == "--verbose") {
+		verbose, args = true, args[1:]
+	}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
 		usage(env.Out)
 		return 0
 	}
+	log := applog.Stderr(env.Err, verbose)
+	var built *auth.Engine
+	build := env.Engine
+	env.Engine = func(*slog.Logger) (*auth.Engine, error) {
+		e, err := build(log)
+		built = e
+		return e, err
+	}
+	defer func() {
+		if built == nil {
+			return
+		}
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), exitWait)
+		defer cancel()
+		if err := built.Wait(wctx); err != nil {
+			fmt.Fprintf(env.Err, "keyport: a refresh was still saving its token after %s; run 'keyport accounts' to see the account's state\n", exitWait)
+		}
+	}()
 	for _, c := range commands {
 		if c.name != args[0] {
 			continue
@@ -108,7 +142,7 @@ func parse(fs *flag.FlagSet, args []string, want int) ([]string, error) {
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "Keyport connects your online accounts over OAuth 2.0 and keeps their tokens in the OS keychain.")
-	fmt.Fprintln(w, "\nusage:\n  keyport                 open the window")
+	fmt.Fprintln(w, "\nusage:\n  keyport                 open the window\n  keyport -v COMMAND      log what Keyport does to standard error")
 	for _, c := range commands {
 		fmt.Fprintf(w, "  keyport %-15s %s\n", c.name, c.help)
 	}

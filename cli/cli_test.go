@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -13,6 +14,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -47,8 +50,8 @@ func provider(t *testing.T) *httptest.Server {
 func run(t *testing.T, dir, stdin string, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	env := Env{In: strings.NewReader(stdin), Out: &out, Err: &errOut, Engine: func() (*auth.Engine, error) {
-		return auth.New(auth.Params{ConfigDir: dir, Keychain: auth.NewSystemKeychain("keyport-cli-test", 5*time.Second),
+	env := Env{In: strings.NewReader(stdin), Out: &out, Err: &errOut, Engine: func(log *slog.Logger) (*auth.Engine, error) {
+		return auth.New(auth.Params{ConfigDir: dir, Keychain: auth.NewSystemKeychain("keyport-cli-test", 5*time.Second), Log: log,
 			OpenURL: func(u *url.URL) error {
 				go func() {
 					if resp, err := http.Get(u.String()); err == nil {
@@ -69,7 +72,7 @@ func TestCommandLine(t *testing.T) {
 	dir := t.TempDir()
 	file := fmt.Sprintf(`{"providers":[{"id":"demo","name":"Demo","authorize_url":%q,"token_url":%q,
 		"profile":{"url":%q,"id":"id","name":"name","email":"email"}}]}`, srv.URL+"/authorize", srv.URL+"/token", srv.URL+"/me")
-	if err := os.WriteFile(filepath.Join(dir, auth.UserProvidersFile), []byte(file), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "providers.json"), []byte(file), 0o600); err != nil {
 		t.Fatal(err)
 	}
 
@@ -126,5 +129,71 @@ func TestUsage(t *testing.T) {
 				t.Errorf("code %d, output %q; want %d and %q", code, out+stderr, tt.code, tt.want)
 			}
 		})
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for one writer and one reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// `keyport connect --no-browser` opens nothing, prints the link, and the
+// sign-in completes from the redirect URL pasted back.
+func TestConnectNoBrowser(t *testing.T) {
+	keyring.MockInit()
+	srv := provider(t)
+	dir := t.TempDir()
+	file := fmt.Sprintf(`{"providers":[{"id":"demo","name":"Demo","client_id":"cid","authorize_url":%q,"token_url":%q,
+		"profile":{"url":%q,"id":"id","name":"name","email":"email"}}]}`, srv.URL+"/authorize", srv.URL+"/token", srv.URL+"/me")
+	os.WriteFile(filepath.Join(dir, "providers.json"), []byte(file), 0o600)
+	var opened atomic.Int32
+	stdin, typed := io.Pipe()
+	var out, errOut syncBuffer
+	env := Env{In: stdin, Out: &out, Err: &errOut, Engine: func(log *slog.Logger) (*auth.Engine, error) {
+		return auth.New(auth.Params{ConfigDir: dir, Keychain: auth.NewSystemKeychain("keyport-cli-test", 5*time.Second), Log: log,
+			OpenURL: func(*url.URL) error { opened.Add(1); return nil }})
+	}}
+	done := make(chan int, 1)
+	go func() { done <- Run(context.Background(), env, []string{"connect", "demo", "--no-browser"}) }()
+	link := regexp.MustCompile(`Open this link in a browser and sign in to Demo:\s+(\S+)`)
+	var authURL string
+	for deadline := time.Now().Add(10 * time.Second); authURL == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if m := link.FindStringSubmatch(errOut.String()); m != nil {
+			authURL = m[1]
+		}
+	}
+	if authURL == "" {
+		t.Fatalf("no link printed: %q", errOut.String())
+	}
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.Get(authURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	fmt.Fprintln(typed, resp.Header.Get("Location"))
+	select {
+	case code := <-done:
+		if code != 0 || !strings.Contains(out.String(), "Connected Demo account Grace Hopper") {
+			t.Errorf("exit %d, stdout %q, stderr %q", code, out.String(), errOut.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("connect did not finish")
+	}
+	if n := opened.Load(); n != 0 {
+		t.Errorf("--no-browser opened the browser %d times", n)
 	}
 }

@@ -13,11 +13,12 @@ import (
 
 func runConnect(ctx context.Context, env Env, fs *flag.FlagSet, args []string) error {
 	apiKeyStdin := fs.Bool("api-key-stdin", false, "read an API key from standard input instead of signing in")
+	noBrowser := fs.Bool("no-browser", false, "open no browser: print the sign-in link to open wherever you like")
 	pos, err := parse(fs, args, 1)
 	if err != nil {
 		return err
 	}
-	e, err := env.Engine()
+	e, err := env.Engine(nil)
 	if err != nil {
 		return err
 	}
@@ -50,11 +51,19 @@ func runConnect(ctx context.Context, env Env, fs *flag.FlagSet, args []string) e
 		fmt.Fprintf(env.Out, "Connected %s (%s)\n", a.Name, a.Key())
 		return nil
 	}
-	flow, err := e.Connect(ctx, p.ID)
+	var opts []auth.ConnectOption
+	if *noBrowser {
+		opts = append(opts, auth.NoBrowser())
+	}
+	flow, err := e.Connect(ctx, p.ID, opts...)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Err, "Sign in to %s in your browser. If it did not open, open this link:\n\n  %s\n\n", p.Name, flow.URL())
+	if *noBrowser {
+		fmt.Fprintf(env.Err, "Open this link in a browser and sign in to %s:\n\n  %s\n\n", p.Name, flow.URL())
+	} else {
+		fmt.Fprintf(env.Err, "Sign in to %s in your browser. If it did not open, open this link:\n\n  %s\n\n", p.Name, flow.URL())
+	}
 	if err := flow.BrowserError(); err != nil {
 		fmt.Fprintf(env.Err, "(%v)\n", err)
 	}

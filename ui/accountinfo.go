@@ -15,6 +15,7 @@ import (
 
 	"github.com/keyport/keyport/auth"
 	"github.com/keyport/keyport/internal/boundary"
+	"github.com/keyport/keyport/internal/human"
 )
 
 // Bounds on what the profile view draws.
@@ -25,7 +26,7 @@ const (
 
 // accountFacts lists what the index knows of an account, as label pairs.
 func accountFacts(a auth.Account, provider string, now time.Time) [][2]string {
-	facts := [][2]string{{"Status", sentence(auth.Describe(a, now))}}
+	facts := [][2]string{{"Status", sentence(human.Describe(a, now))}}
 	if a.Reason != "" && a.Status != auth.StatusRetrying && a.Status != auth.StatusError {
 		facts = append(facts, [2]string{"Reason", sentence(a.Reason)})
 	}
@@ -58,9 +59,9 @@ func when(t, now time.Time) string {
 	}
 	abs := t.Local().Format("2 Jan 2006 15:04")
 	if t.After(now) {
-		return abs + " (in " + auth.Duration(t.Sub(now)) + ")"
+		return abs + " (in " + human.Duration(t.Sub(now)) + ")"
 	}
-	return abs + " (" + auth.Duration(now.Sub(t)) + " ago)"
+	return abs + " (" + human.Duration(now.Sub(t)) + " ago)"
 }
 
 // profile draws the raw profile kept when the account was connected: its

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/keyport/keyport/auth"
+	"github.com/keyport/keyport/internal/human"
 )
 
 // showsSeconds matches a status that counts seconds ("retrying in 40 s").
@@ -54,7 +55,7 @@ func (s *accountsScreen) updateItem(id widget.ListItemID, o fyne.CanvasObject) {
 	a := s.accounts[id]
 	row := o.(*accountRow)
 	p, _ := s.deps.engine.Provider(a.Provider)
-	status := auth.Describe(a, s.deps.now())
+	status := human.Describe(a, s.deps.now())
 	row.show(a, p.Name, status, s.deps.avatars.Get(a.AvatarURL, s.deps.icons.provider(p)))
 	seconds := showsSeconds.MatchString(status)
 	s.rows[row] = seconds

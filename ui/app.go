@@ -65,15 +65,17 @@ type App struct {
 	infoBar   *fyne.Container
 
 	sub     *auth.Subscription
+	reloads chan struct{} // capacity 1: a focus asks for one Reload
+	reload  func() error  // the engine's Reload (a test counts calls)
 	wake    chan struct{} // makes the ticker re-read its interval
 	seconds atomic.Bool   // a visible row shows seconds: tick every second
 }
 
 // LoadFontsWhile runs load on another goroutine while it loads the fonts
 // the window's text needs, and returns when both are done. The fonts (the
-// theme's faces parsed, the system's scanned for other scripts: about
-// 100 ms) would otherwise load when ui.New measures its first text; load
-// is for work that can overlap them, such as reading the account index.
+// theme's faces parsed, the system's scanned for other scripts) would
+// otherwise load when ui.New measures its first text; load is for work that
+// can overlap them, such as reading the account index.
 func LoadFontsWhile(load func()) {
 	done := make(chan struct{})
 	go func() {
@@ -106,7 +108,7 @@ func New(a fyne.App, e *auth.Engine, o Options) *App {
 	ctx, cancel := context.WithCancel(context.Background())
 	u := &App{app: a, engine: e, ctx: ctx, cancel: cancel, do: o.do, now: o.Now, after: o.AfterFunc, open: boundary.GuardOpen(a.OpenURL),
 		prefs: settings{p: a.Preferences(), trayDefault: trayAvailable(a)}, icons: iconCache{},
-		views: map[string]*accountView{}, wake: make(chan struct{}, 1)}
+		views: map[string]*accountView{}, wake: make(chan struct{}, 1), reloads: make(chan struct{}, 1), reload: e.Reload}
 	a.SetIcon(appIcon)
 	u.win = a.NewWindow("Keyport")
 	u.clip = &secretClip{app: a, after: o.AfterFunc, do: u.do, delay: u.prefs.ClipboardClear}
@@ -131,17 +133,36 @@ func New(a fyne.App, e *auth.Engine, o Options) *App {
 	u.win.Resize(fyne.NewSize(1040, 680))
 	u.win.SetCloseIntercept(u.onClose)
 	a.Lifecycle().SetOnStopped(u.cancel) // the driver is gone by then: no clipboard
-	a.Lifecycle().SetOnEnteredForeground(func() { go u.onForeground() })
+	a.Lifecycle().SetOnEnteredForeground(u.onForeground)
+	go u.reloader()
 	go u.listen()
 	go u.runTicker()
 	return u
 }
 
-// onForeground picks up accounts the command line changed while the window
-// was in the background; the changes arrive through the subscription.
+// onForeground asks for a Reload, to pick up what the command line changed
+// while the window was in the background (the changes arrive through the
+// subscription). Focus events coalesce: while a Reload runs, any number of
+// them make one more.
 func (u *App) onForeground() {
-	if err := u.engine.Reload(); err != nil {
-		u.do(func() { u.say(errorText(err), widget.DangerImportance) })
+	select {
+	case u.reloads <- struct{}{}:
+	default:
+	}
+}
+
+// reloader runs the Reloads onForeground asks for, one at a time, until the
+// app stops.
+func (u *App) reloader() {
+	for {
+		select {
+		case <-u.ctx.Done():
+			return
+		case <-u.reloads:
+			if err := u.reload(); err != nil {
+				u.do(func() { u.say(errorText(err), widget.DangerImportance) })
+			}
+		}
 	}
 }
 
@@ -155,7 +176,7 @@ func (u *App) ShowAndRun() {
 // startTray installs the tray icon and menu. ShowAndRun calls it once the
 // window is on screen, before the app runs (Fyne starts a tray only then):
 // the tray costs Fyne a second, hidden GL window and a D-Bus registration,
-// about 75 ms that would otherwise come before the window (docs/BENCHMARKS.md).
+// time that would otherwise come before the window (docs/BENCHMARKS.md).
 func (u *App) startTray() {
 	u.tray = newTray(u.app, u.win, trayActions{providerName: u.providerName, copyToken: u.copyToken, show: u.show, quit: u.quit})
 	u.tray.onAccounts(u.accounts.accounts)

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -64,5 +65,35 @@ func TestShowStartError(t *testing.T) {
 	}
 	if !found {
 		t.Error("no window shows the error as selectable text")
+	}
+}
+
+// TestForegroundReloadsCoalesce checks that a burst of focus events makes
+// at most one Reload beside the one running, not one each.
+func TestForegroundReloadsCoalesce(t *testing.T) {
+	h := newHarness(t, t.TempDir())
+	release := make(chan struct{})
+	var calls atomic.Int32
+	h.ui.reload = func() error {
+		if calls.Add(1) == 1 {
+			<-release
+		}
+		return nil
+	}
+	h.ui.onForeground()
+	deadline := time.Now().Add(10 * time.Second)
+	for calls.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	for range 50 {
+		h.ui.onForeground()
+	}
+	close(release)
+	for calls.Load() < 2 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if n := calls.Load(); n != 2 {
+		t.Errorf("%d Reloads for 51 focus events during one, want 2", n)
 	}
 }

@@ -5,7 +5,7 @@ import (
 
 	"fyne.io/fyne/v2"
 
-	"github.com/keyport/keyport/auth"
+	"github.com/keyport/keyport/internal/human"
 )
 
 // secretClip puts secrets on the clipboard and takes them off again after a
@@ -36,7 +36,7 @@ func (c *secretClip) Copy(secret, what string) {
 
 // copiedMessage is the text that says a secret was copied and when it goes.
 func copiedMessage(d time.Duration) string {
-	return "Copied — clears in " + auth.Duration(d)
+	return "Copied — clears in " + human.Duration(d)
 }
 
 // Clear removes the copied secret from the clipboard if it is still there.

@@ -21,7 +21,7 @@ func newLocalHarness(t *testing.T) (*harness, *authserver.Server) {
 	t.Helper()
 	srv := authserver.Start(t, authserver.Options{RedirectPaths: []string{"/callback/local"}})
 	dir := t.TempDir()
-	writeJSON(t, dir, auth.UserProvidersFile, map[string]any{"providers": []map[string]any{
+	writeJSON(t, dir, "providers.json", map[string]any{"providers": []map[string]any{
 		{"id": "local", "name": "Local demo", "issuer": srv.Issuer, "client_id": srv.ClientID},
 	}})
 	return newHarness(t, dir), srv
@@ -77,8 +77,12 @@ func TestConnect(t *testing.T) {
 		r := h.row("Dana Demo")
 		return r != nil && strings.HasPrefix(r.status.Text, "valid · expires in ")
 	})
-	if !strings.Contains(h.ui.info.Text, "Connected Dana Demo") || row.stop != nil {
-		t.Errorf("after connecting: message %q, waiting %v", h.ui.info.Text, row.stop != nil)
+	// The list learns of the account from the engine's subscription, which
+	// can come before the row's own goroutine has the flow's outcome: wait
+	// for that outcome, not for the list.
+	h.waitFor("the row to leave the waiting state", func() bool { return row.stop == nil })
+	if !strings.Contains(h.ui.info.Text, "Connected Dana Demo") {
+		t.Errorf("after connecting: message %q", h.ui.info.Text)
 	}
 	if r := h.row("Dana Demo"); !strings.Contains(r.detail.Text, "demo@example.test") || !strings.Contains(r.detail.Text, "Local demo") {
 		t.Errorf("row detail %q, want the email and the provider", r.detail.Text)

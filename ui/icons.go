@@ -15,7 +15,7 @@ import (
 )
 
 // appIcon is Keyport's own icon, for the window, the tray and dialogs.
-var appIcon = embeddedIcon("keyport-64.png") // small: the 512 px one is for fyne package, and decoding it cost ~50 ms per start
+var appIcon = embeddedIcon("keyport-64.png") // small: the 512 px one is for fyne package, and decoding it at every start showed in the start-up profile
 
 // embeddedIcon returns an icon from assets.Icons as a static resource, or
 // Fyne's generic file icon if the file is missing (a catalogue typo must not

@@ -8,7 +8,7 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/keyport/keyport/auth"
+	"github.com/keyport/keyport/internal/human"
 )
 
 // settingsScreen edits the preferences: the clipboard clear delay and
@@ -26,14 +26,14 @@ func newSettings(deps *App) *settingsScreen {
 	s := &settingsScreen{deps: deps}
 	var names []string
 	for _, d := range clipboardChoices {
-		names = append(names, auth.Duration(d))
+		names = append(names, human.Duration(d))
 	}
 	s.delay = widget.NewSelect(names, s.onDelay)
 	current := deps.prefs.ClipboardClear()
 	if i := slices.Index(clipboardChoices, current); i >= 0 {
 		s.delay.SetSelectedIndex(i)
 	} else {
-		s.delay.PlaceHolder = auth.Duration(current)
+		s.delay.PlaceHolder = human.Duration(current)
 	}
 	s.tray = widget.NewCheck("Keep running in the tray when the window is closed", deps.prefs.SetKeepInTray)
 	s.tray.SetChecked(deps.prefs.KeepInTray())

@@ -5,7 +5,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/keyport/keyport/auth"
+	"github.com/keyport/keyport/internal/human"
 )
 
 // hiddenToken stands for a token that has not been read from the keychain.
@@ -54,7 +54,7 @@ func (f *tokenField) show(value string, hideAfter func(func()) func()) {
 	f.stop = hideAfter(f.hide)
 }
 
-// hide masks the token: its first characters once read (auth.Mask), else
+// hide masks the token: its first characters once read (human.Mask), else
 // the placeholder.
 func (f *tokenField) hide() {
 	f.cancel()
@@ -64,7 +64,7 @@ func (f *tokenField) hide() {
 		f.label.SetText(hiddenToken)
 		return
 	}
-	f.label.SetText(auth.Mask(f.value))
+	f.label.SetText(human.Mask(f.value))
 }
 
 // forget drops the token read (a newer one replaced it) and masks.

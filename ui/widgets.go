@@ -20,11 +20,11 @@ func heading(text string) *widget.Label {
 
 // fitLabel is a one-line label that ends in an ellipsis when its text is
 // too wide. Fyne shapes an ellipsis label's text afresh at every layout,
-// while a clipping label measures it through Fyne's cache: an account row
-// of three labels takes 1.66 ms the first way and 45 µs the second
-// (BenchmarkAccountRow), which was most of what 1,000 accounts added to
-// start-up. So the label clips, which shows all of a text that fits, and
-// takes the ellipsis only for a text that does not.
+// while a clipping label measures it through Fyne's cache, many times
+// faster (BenchmarkAccountRow, docs/BENCHMARKS.md); the first way was most
+// of what 1,000 accounts added to start-up. So the label clips, which
+// shows all of a text that fits, and takes the ellipsis only for a text
+// that does not.
 type fitLabel struct {
 	widget.Label
 }

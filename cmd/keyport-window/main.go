@@ -7,13 +7,16 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"fyne.io/fyne/v2/app"
 
 	"github.com/keyport/keyport/auth"
+	"github.com/keyport/keyport/internal/applog"
 	"github.com/keyport/keyport/ui"
 )
 
@@ -25,17 +28,37 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	a := app.NewWithID(ui.AppID)
-	// The index (about 15 ms with 1,000 accounts) loads while Fyne loads
-	// its fonts (about 100 ms), on another core.
-	var e *auth.Engine
-	var err error
-	ui.LoadFontsWhile(func() { e, err = auth.New(auth.Params{OpenURL: a.OpenURL}) })
+	log, closeLog, err := applog.File("keyport.log")
 	if err != nil {
+		fmt.Fprintf(os.Stderr, "keyport-window: %v; logging to standard error\n", err)
+		log, closeLog = applog.Stderr(os.Stderr, true), io.NopCloser(nil)
+	}
+	defer closeLog.Close()
+	// The account index loads while Fyne loads its fonts, on another core
+	// (docs/BENCHMARKS.md has both figures).
+	var e *auth.Engine
+	ui.LoadFontsWhile(func() { e, err = auth.New(auth.Params{OpenURL: a.OpenURL, Log: log}) })
+	if err != nil {
+		log.Error("start", "err", err)
 		ui.ShowStartError(a, err) // a window saying what is wrong and what to do
 		return
 	}
-	go e.Run(ctx)
+	refresher, stopRefresher := context.WithCancel(ctx)
+	ran := make(chan struct{})
+	go func() { e.Run(refresher); close(ran) }()
 	w := ui.New(a, e, ui.Options{})
 	go func() { <-ctx.Done(); w.Quit() }() // Ctrl-C: clear a copied secret first
 	w.ShowAndRun()
+	// A refresh the provider has answered must save its (rotated) token
+	// before the process ends; a few seconds at most.
+	stopRefresher()
+	<-ran
+	wait, cancel := context.WithTimeout(context.Background(), quitWait)
+	defer cancel()
+	if err := e.Wait(wait); err != nil {
+		log.Warn("quit while a refresh was still saving", "err", err)
+	}
 }
+
+// quitWait bounds how long quitting waits for refreshes in flight.
+const quitWait = 5 * time.Second

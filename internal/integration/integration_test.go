@@ -44,7 +44,7 @@ func newEnv(t *testing.T, opts authserver.Options) *env {
 	srv := authserver.Start(t, opts)
 	v := &env{t: t, srv: srv, dir: t.TempDir(), service: "keyport-it-" + rand.Text()[:8]}
 	file := fmt.Sprintf(`{"providers":[{"id":"local","name":"Local demo","issuer":%q,"client_id":%q}]}`, srv.Issuer, srv.ClientID)
-	if err := os.WriteFile(filepath.Join(v.dir, auth.UserProvidersFile), []byte(file), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(v.dir, "providers.json"), []byte(file), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(v.wipeKeychain)
