@@ -212,6 +212,9 @@ secret() { node "$HELPERS" secret "account:$ACCOUNT"; }
 secret_field() { node "$HELPERS" json "$1" <<<"$(secret)"; }
 http() { node "$HELPERS" http "$@"; }
 short() { printf '%s…' "${1:0:8}"; } # enough of a token to tell two apart in the log
+# seen TOKEN...: remembers tokens the test handled, for the check that the
+# window's log holds none of them (the file is removed at the end).
+seen() { printf '%s\n' "$@" >>"$ART/.seen-tokens"; }
 
 # introspect TOKEN: sets INTRO to the server's answer (RFC 7662), as JSON.
 introspect() {
@@ -382,6 +385,7 @@ EOF
 	local rt0 at0 exp0 connected
 	rt0=$(secret_field refresh_token)
 	at0=$(secret_field access_token)
+	seen "$rt0" "$at0"
 	exp0=$(epoch "$(field 0.expiry)")
 	connected=$(epoch "$(field 0.connected)")
 	detail "connected in $(($(now) - t0)) s; access token $(short "$at0") expires $(field 0.expiry)"
@@ -409,6 +413,7 @@ EOF
 		last_refresh=$(field 0.last_refresh)
 		[[ -n $last_refresh ]] && last=$(epoch "$last_refresh")
 		rt1=$(secret_field refresh_token)
+		seen "$rt1"
 		if ((exp1 > $(now) && last >= connected)) && [[ -n $rt1 && $rt1 != "$rt0" ]]; then
 			break
 		fi
@@ -426,6 +431,7 @@ EOF
 			break
 		fi
 		rt1=$(secret_field refresh_token)
+		seen "$rt1"
 	done
 	[[ -n $live ]] || fail "the stored refresh token is not active" server.log
 	detail "the first refresh token is no longer active (rotated), the stored one is"
@@ -443,6 +449,7 @@ EOF
 	step 4 "keyport token prints an access token the server accepts"
 	local token out
 	token=$(cli token local) || fail "keyport token local failed" cli.log
+	seen "$token"
 	[[ -n $token ]] || fail "keyport token local printed nothing" cli.log
 	out=$(http GET "$USERINFO" --bearer "$token")
 	[[ $out == "200 "* ]] || fail "userinfo answered ${out:0:120} for keyport token's token" server.log
@@ -477,7 +484,9 @@ EOF
 			(($(now) < deadline)) || fail "the clipboard did not change after Copy (it holds \"${clip:0:20}\")" "keyport.log and build/e2e/account.png"
 			sleep 0.2
 		done
+		seen "$clip"
 		token=$(cli token local) || fail "keyport token local failed" cli.log
+		seen "$token"
 		[[ $clip == "$token" ]] && break
 		detail "try $try: the clipboard has $(short "$clip"), keyport token $(short "$token")"
 	done
@@ -525,6 +534,7 @@ EOF
 	for try in 1 2 3; do
 		rt=$(secret_field refresh_token)
 		at=$(secret_field access_token)
+		seen "$rt" "$at"
 		if active "$rt"; then
 			live=1
 			break
@@ -546,6 +556,20 @@ EOF
 	grep -q "POST ${REVOCATION#"$issuer"} 200" "$ART/server.log" || fail "Keyport sent no revocation request" server.log
 	shot "$WIN" disconnected
 	detail "introspection: refresh and access token inactive; keychain empty; no accounts"
+	# The window's log (keyport-window writes it to the user cache
+	# directory) says what happened and holds none of the tokens seen.
+	local winlog=${XDG_CACHE_HOME:?}/keyport/keyport.log n=0 tok
+	[[ -s $winlog ]] || fail "the window wrote no log at $winlog" run.log
+	cp "$winlog" "$ART/window.log"
+	grep -q 'msg=connected' "$winlog" && grep -q 'msg=refreshed' "$winlog" ||
+		fail "the window's log does not record the sign-in and the refreshes" window.log
+	while read -r tok; do
+		[[ -n $tok ]] || continue
+		n=$((n + 1))
+		grep -qF -- "$tok" "$winlog" && fail "the window's log holds a token ($(short "$tok"))" window.log
+	done <"$ART/.seen-tokens"
+	rm -f "$ART/.seen-tokens"
+	detail "the window's log records the sign-in and $(grep -c 'msg=refreshed' "$winlog") refreshes and holds none of the $n tokens seen"
 	pass
 
 	# Not steps of their own, but worth a look: a clean quit on SIGTERM, and
