@@ -24,9 +24,10 @@ import (
 // terminal runs `keyport args...` on a pseudo-terminal, as in a person's
 // shell, and collects everything the terminal shows.
 type terminal struct {
-	t    *testing.T
-	tty  *os.File // the terminal's master side: what the person types and sees
-	done chan error
+	t       *testing.T
+	tty     *os.File // the terminal's master side: what the person types and sees
+	done    chan error
+	drained chan struct{} // closed when everything the command wrote has been read
 
 	mu  sync.Mutex
 	out bytes.Buffer
@@ -39,8 +40,9 @@ func (v *env) terminal(ctx context.Context, args ...string) *terminal {
 	if err != nil {
 		v.t.Fatal(err)
 	}
-	term := &terminal{t: v.t, tty: tty, done: make(chan error, 1)}
+	term := &terminal{t: v.t, tty: tty, done: make(chan error, 1), drained: make(chan struct{})}
 	go func() {
+		defer close(term.drained) // the read fails (EIO) once the command's side is closed and read out
 		r := bufio.NewReader(tty)
 		buf := make([]byte, 4096)
 		for {
@@ -87,16 +89,23 @@ func (term *terminal) typeLine(text string) {
 	}
 }
 
-// wait waits for the command to end and returns its error.
+// wait waits for the command to end, and for what it wrote last to be
+// read, and returns its error.
 func (term *terminal) wait() error {
 	term.t.Helper()
+	timeout := time.After(30 * time.Second)
+	var err error
 	select {
-	case err := <-term.done:
-		return err
-	case <-time.After(30 * time.Second):
+	case err = <-term.done:
+	case <-timeout:
 		term.t.Fatal("the command did not end")
-		return nil
 	}
+	select {
+	case <-term.drained:
+	case <-timeout:
+		term.t.Fatal("the command's output was not read to its end")
+	}
+	return err
 }
 
 // echoes reports whether the terminal echoes what is typed (the ECHO flag).
