@@ -10,7 +10,7 @@ TAGS = -tags migrated_fynedo
 GOFILES_CMD = { git ls-files --cached --others --exclude-standard '*.go' 2>/dev/null || \
 	find . -name '*.go' -not -path '*/node_modules/*'; }
 
-.PHONY: run build test e2e lint fmt-check vet bench bench-docs package demo demo-clean screenshot
+.PHONY: run build test e2e lint fmt-check vet bench bench-docs package demo demo-clean screenshot providers-doc
 
 run: build
 	./keyport
@@ -46,6 +46,10 @@ demo: build
 
 demo-clean:
 	scripts/demo.sh clean
+
+# docs/PROVIDERS.md from the built-in catalogue; make test fails when it is stale.
+providers-doc:
+	$(GO) test ./auth -run '^TestProvidersDoc$$' -count=1 -update
 
 lint: fmt-check vet
 	$(GO) tool staticcheck ./...

@@ -35,6 +35,10 @@ type Account struct {
 	Obtained   time.Time `json:"obtained,omitzero"`    // when the current access token was issued to us
 	HasRefresh bool      `json:"has_refresh,omitempty"`
 	APIKey     bool      `json:"api_key,omitempty"` // the secret is an API key the person pasted, not an OAuth token
+	// Params are the values of the provider's params (its shop, tenant or
+	// base URL) the account was connected with; its refreshes and API
+	// calls go there.
+	Params map[string]string `json:"params,omitempty"`
 
 	Connected   time.Time `json:"connected"`
 	LastRefresh time.Time `json:"last_refresh,omitzero"`

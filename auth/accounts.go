@@ -67,12 +67,17 @@ func (e *Engine) saveConnected(ctx context.Context, a Account, s Secret, rawProf
 	return *rec.Account, nil
 }
 
-// ConnectAPIKey connects an API-key provider: it checks the key with the
-// catalogue's check request (when there is one) and stores it like a token.
-// The account's id is random, not derived from the key (a hash of a key in
-// a plain file would let anyone test guesses against it); the same key
-// connected twice is still one account, found by comparing it with the
-// provider's stored keys.
+// ConnectAPIKey connects an account with a credential the person pastes:
+// an API key, or a personal access token for their own account. It checks
+// the credential with the catalogue's check request, or, where the
+// catalogue says the profile request takes it, by reading the profile,
+// which then makes the account (its id, name and email; the id is prefixed
+// with "token:" so that it is not the same account as an OAuth sign-in).
+// It stores the credential like a token. A key without a profile gets a
+// random id, not one derived from the key (a hash of a key in a plain file
+// would let anyone test guesses against it); the same key connected twice
+// is still one account, found by comparing it with the provider's stored
+// keys.
 func (e *Engine) ConnectAPIKey(ctx context.Context, providerID, key string) (Account, error) {
 	p, err := e.provider(providerID)
 	if err != nil {
@@ -81,15 +86,35 @@ func (e *Engine) ConnectAPIKey(ctx context.Context, providerID, key string) (Acc
 	if !p.SupportsAPIKey() {
 		return Account{}, fmt.Errorf("%s does not take API keys: use Connect", p.Name)
 	}
+	label := p.APIKey.KeyLabel()
 	key = strings.TrimSpace(key)
 	if key == "" {
-		return Account{}, fmt.Errorf("the API key is empty: %s", cmp.Or(p.APIKey.Help, "copy it from "+p.Name))
+		return Account{}, fmt.Errorf("the %s is empty: %s", label, cmp.Or(p.APIKey.Help, "copy it from "+p.Name))
 	}
-	if err := e.checkAPIKey(ctx, p, key); err != nil {
+	p, values, err := e.setupProvider(p)
+	if err != nil {
 		return Account{}, err
 	}
-	a := Account{Provider: p.ID, ID: e.apiKeyID(ctx, p.ID, key), Name: p.Name + " API key", APIKey: true}
-	return e.saveConnected(ctx, a, Secret{APIKey: key}, nil)
+	var a Account
+	var raw []byte
+	if p.APIKey.Profile {
+		a, raw, err = fetchProfile(ctx, e.http.secret, p, p.APIKey.Header, p.APIKey.Prefix+key)
+		var se *statusError
+		if errors.As(err, &se) && (se.Status == http.StatusUnauthorized || se.Status == http.StatusForbidden) {
+			return Account{}, fmt.Errorf("%s rejected the %s (HTTP %d): copy it again. %s", p.Name, label, se.Status, p.APIKey.Help)
+		}
+		if err != nil {
+			return Account{}, err
+		}
+		a.ID = "token:" + a.ID
+	} else {
+		if err := e.checkAPIKey(ctx, p, key); err != nil {
+			return Account{}, err
+		}
+		a = Account{Provider: p.ID, ID: e.apiKeyID(ctx, p.ID, key), Name: p.Name + " " + label}
+	}
+	a.APIKey, a.Params = true, values
+	return e.saveConnected(ctx, a, Secret{APIKey: key}, raw)
 }
 
 // apiKeyID returns the id of the provider's API-key account that holds key
@@ -112,22 +137,22 @@ func (e *Engine) checkAPIKey(ctx context.Context, p Provider, key string) error 
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.APIKey.CheckURL, nil)
 	if err != nil {
-		return fmt.Errorf("check the API key: %w", err)
+		return fmt.Errorf("check the %s: %w", p.APIKey.KeyLabel(), err)
 	}
 	req.Header.Set(p.APIKey.Header, p.APIKey.Prefix+key)
 	req.Header.Set("Accept", "application/json")
 	resp, err := e.http.secret.Do(req)
 	if err != nil {
-		return unreachable("check the API key", p.Name, err)
+		return unreachable("check the "+p.APIKey.KeyLabel(), p.Name, err)
 	}
 	resp.Body.Close()
 	switch {
 	case resp.StatusCode/100 == 2:
 		return nil
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		return fmt.Errorf("%s rejected the API key (HTTP %d): copy it again. %s", p.Name, resp.StatusCode, p.APIKey.Help)
+		return fmt.Errorf("%s rejected the %s (HTTP %d): copy it again. %s", p.Name, p.APIKey.KeyLabel(), resp.StatusCode, p.APIKey.Help)
 	default:
-		return fmt.Errorf("check the API key: %s answered HTTP %d; try again later", p.Name, resp.StatusCode)
+		return fmt.Errorf("check the %s: %s answered HTTP %d; try again later", p.APIKey.KeyLabel(), p.Name, resp.StatusCode)
 	}
 }
 
@@ -154,7 +179,7 @@ func (e *Engine) Disconnect(ctx context.Context, key string) error {
 	}
 	var revokeErr error
 	if !a.APIKey && err == nil {
-		revokeErr = e.revokeAll(ctx, a.Provider, s)
+		revokeErr = e.revokeAll(ctx, a, s)
 	}
 	if err := e.keychain.Delete(ctx, secretName(key)); err != nil {
 		return fmt.Errorf("disconnect %s: delete its token from the keychain: %w", key, err)

@@ -102,7 +102,7 @@ func (f *Flow) complete(q url.Values) (Account, error) {
 	if code == "" {
 		return Account{}, fmt.Errorf("connect %s: the provider sent the browser back without a code; try again", name)
 	}
-	ctx := context.WithValue(f.ctx, oauth2.HTTPClient, f.e.http.secret)
+	ctx := context.WithValue(f.ctx, oauth2.HTTPClient, f.e.http.tokenClient(f.p))
 	var opts []oauth2.AuthCodeOption
 	if f.verifier != "" {
 		opts = append(opts, oauth2.VerifierOption(f.verifier))
@@ -124,7 +124,7 @@ func (f *Flow) complete(q url.Values) (Account, error) {
 	if err != nil {
 		return Account{}, err
 	}
-	acct, raw, err := fetchProfile(ctx, f.e.http.profile, f.p, tok.Type(), tok.AccessToken)
+	acct, raw, err := fetchProfile(ctx, f.e.http.profile, f.p, "Authorization", authorization(tok.Type(), tok.AccessToken))
 	if err != nil {
 		return Account{}, err
 	}
@@ -132,6 +132,7 @@ func (f *Flow) complete(q url.Values) (Account, error) {
 		return Account{}, err
 	}
 	fillToken(&acct, tok, f.p, f.e.clock.Now())
+	acct.Params = f.params
 	return f.e.saveConnected(ctx, acct, secretOf(tok), raw)
 }
 

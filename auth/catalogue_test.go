@@ -2,6 +2,8 @@ package auth
 
 import (
 	"bytes"
+	"cmp"
+	"encoding/json"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -70,12 +72,12 @@ func findProvider(ps []Provider, id string) (Provider, bool) {
 }
 
 // TestCatalogueWalk checks every built-in entry the way a reviewer would:
-// unique ids, https everywhere, endpoints and profile mapping for OAuth
-// entries, a header for API-key entries.
+// unique ids, a docs source, https everywhere, endpoints and a profile
+// mapping for OAuth entries, a header for pasted credentials, no client id.
 func TestCatalogueWalk(t *testing.T) {
 	ps := builtinCatalogue(t)
-	if len(ps) == 0 {
-		t.Fatal("the built-in catalogue is empty")
+	if len(ps) < 30 {
+		t.Errorf("the built-in catalogue has %d providers, want at least 30", len(ps))
 	}
 	if !slices.IsSortedFunc(ps, func(a, b Provider) int {
 		return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
@@ -102,34 +104,28 @@ func TestCatalogueWalk(t *testing.T) {
 			if err := p.Validate(); err != nil {
 				t.Error(err)
 			}
-			if p.Name == "" || p.RegisterURL == "" || p.Notes == "" {
-				t.Errorf("name, register_url and notes are all needed: %+v", p)
+			if p.Name == "" || p.Docs == "" || p.Notes == "" {
+				t.Errorf("name, docs and notes are all needed: %+v", p)
 			}
 			if p.ClientID != "" {
 				t.Errorf("client_id %q is in the built-in catalogue; client ids are the person's", p.ClientID)
 			}
-			urls := map[string]string{
-				"issuer": p.Issuer, "authorize_url": p.AuthorizeURL, "token_url": p.TokenURL,
-				"revocation_url": p.RevocationURL, "register_url": p.RegisterURL, "profile.url": p.Profile.URL,
-			}
-			if p.APIKey != nil {
-				urls["api_key.check_url"] = p.APIKey.CheckURL
-			}
-			for field, raw := range urls {
-				if raw == "" {
-					continue
+			for field, raw := range map[string]string{"docs": p.Docs, "register_url": p.RegisterURL} {
+				if u, err := url.Parse(p.sample(raw)); raw != "" && (err != nil || u.Scheme != "https") {
+					t.Errorf("%s %q is not an https link", field, raw)
 				}
-				u, err := url.Parse(raw)
-				if err != nil || u.Scheme != "https" || u.Host == "" {
-					t.Errorf("%s %q is not an absolute https URL", field, raw)
+			}
+			for _, raw := range p.urls() {
+				if u, err := url.Parse(p.sample(raw)); raw != "" && (err != nil || u.Scheme != "https" || u.Host == "") {
+					t.Errorf("%q is not an absolute https URL", raw)
 				}
 			}
 			switch p.Mode {
 			case ModeOAuth2:
-				if p.AuthorizeURL == "" || p.TokenURL == "" {
-					t.Errorf("OAuth entry lacks authorize_url or token_url")
+				if p.Issuer == "" && (p.AuthorizeURL == "" || p.TokenURL == "") {
+					t.Errorf("OAuth entry lacks an issuer, or authorize_url and token_url")
 				}
-				if p.Profile.URL == "" || p.Profile.ID == "" {
+				if p.Issuer == "" && (p.Profile.URL == "" || p.Profile.ID == "") {
 					t.Errorf("OAuth entry lacks a profile mapping with an id path: %+v", p.Profile)
 				}
 			case ModeAPIKey:
@@ -139,75 +135,68 @@ func TestCatalogueWalk(t *testing.T) {
 			default:
 				t.Errorf("mode %q", p.Mode)
 			}
-			if p.APIKey != nil && p.APIKey.Header == "" {
-				t.Errorf("api_key without header")
+			if p.APIKey != nil && p.APIKey.Profile && (p.Profile.URL == "" || p.Profile.ID == "") {
+				t.Errorf("api_key.profile without a profile mapping")
 			}
 		})
 	}
 }
 
-// TestCatalogueFacts pins what the providers' documentation says.
-func TestCatalogueFacts(t *testing.T) {
-	ps := builtinCatalogue(t)
-	tests := []struct {
-		id    string
-		check func(t *testing.T, p Provider)
-	}{
-		{"gumroad", func(t *testing.T, p Provider) {
-			if p.Name != "Gumroad" || p.Mode != ModeOAuth2 || p.Unconfirmed {
-				t.Errorf("name/mode/unconfirmed = %q/%q/%v", p.Name, p.Mode, p.Unconfirmed)
+// profileSample is a recorded profile answer of a provider, written from
+// the example in its documentation, with what Keyport must read from it.
+type profileSample struct {
+	Source string            `json:"source"`
+	Sample json.RawMessage   `json:"sample"`
+	Want   map[string]string `json:"want"`
+}
+
+// TestCatalogueProfiles runs every built-in profile mapping over the
+// provider's documented example (testdata/profiles/<id>.json).
+func TestCatalogueProfiles(t *testing.T) {
+	for _, p := range builtinCatalogue(t) {
+		if p.Profile.URL == "" {
+			continue
+		}
+		t.Run(p.ID, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join("testdata", "profiles", p.ID+".json"))
+			if err != nil {
+				t.Fatalf("no recorded profile sample: %v (write one from the documentation's example)", err)
 			}
-			if p.TokenURL != "https://api.gumroad.com/oauth/token" {
-				t.Errorf("token_url = %q", p.TokenURL)
+			var ps profileSample
+			if err := json.Unmarshal(data, &ps); err != nil || ps.Source == "" || len(ps.Sample) == 0 {
+				t.Fatalf("testdata/profiles/%s.json: %v; want source, sample and want", p.ID, err)
 			}
-			if !slices.Equal(p.Scopes, []string{"view_profile"}) {
-				t.Errorf("scopes = %q", p.Scopes)
+			filled, err := p.withParams(map[string]string{})
+			if len(p.Params) > 0 {
+				filled, err = p.withParams(sampleParams(p))
 			}
-			want := ProfileSpec{URL: p.Profile.URL, ID: "user.user_id", Name: "user.name", Email: "user.email",
-				Avatar: "user.profile_url", Page: "user.url"}
-			if !reflect.DeepEqual(p.Profile, want) {
-				t.Errorf("profile = %+v, want %+v", p.Profile, want)
+			if err != nil {
+				t.Fatal(err)
 			}
-			if p.NeedsFixedPort {
-				t.Error("Gumroad ignores the loopback port; needs_fixed_port must be false")
+			a, err := mapProfile(filled, ps.Sample)
+			if err != nil {
+				t.Fatalf("mapProfile: %v", err)
 			}
-		}},
-		{"patreon", func(t *testing.T, p Provider) {
-			if p.Name != "Patreon" || p.Mode != ModeOAuth2 || p.Unconfirmed {
-				t.Errorf("name/mode/unconfirmed = %q/%q/%v", p.Name, p.Mode, p.Unconfirmed)
+			got := map[string]string{"id": a.ID, "name": a.Name, "email": a.Email, "avatar": a.AvatarURL, "page": a.ProfileURL}
+			for field, want := range ps.Want {
+				if got[field] != want {
+					t.Errorf("%s = %q, want %q", field, got[field], want)
+				}
 			}
-			if !p.NeedsFixedPort {
-				t.Error("Patreon matches redirect URIs exactly; needs_fixed_port must be true")
+			if ps.Want["name"] == "" && a.Name == "" {
+				t.Error("no name")
 			}
-			if !slices.Equal(p.Scopes, []string{"identity", "identity[email]"}) {
-				t.Errorf("scopes = %q", p.Scopes)
-			}
-			want := ProfileSpec{URL: p.Profile.URL, ID: "data.id", Name: "data.attributes.full_name",
-				Email: "data.attributes.email", Avatar: "data.attributes.image_url", Page: "data.attributes.url"}
-			if !reflect.DeepEqual(p.Profile, want) {
-				t.Errorf("profile = %+v, want %+v", p.Profile, want)
-			}
-		}},
-		{"outgrow", func(t *testing.T, p Provider) {
-			if !p.Unconfirmed || p.Mode != ModeAPIKey || p.APIKey == nil || p.APIKey.Header != "API-KEY" {
-				t.Errorf("unconfirmed/mode/api_key = %v/%q/%+v", p.Unconfirmed, p.Mode, p.APIKey)
-			}
-		}},
-		{"webinargeek", func(t *testing.T, p Provider) {
-			if !p.Unconfirmed || p.Mode != ModeAPIKey || p.APIKey == nil || p.APIKey.Header != "Api-Token" {
-				t.Errorf("unconfirmed/mode/api_key = %v/%q/%+v", p.Unconfirmed, p.Mode, p.APIKey)
-			}
-		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.id, func(t *testing.T) {
-			p, ok := findProvider(ps, tt.id)
-			if !ok {
-				t.Fatalf("%s is missing from the built-in catalogue", tt.id)
-			}
-			tt.check(t, p)
 		})
 	}
+}
+
+// sampleParams gives each param of p its default or a stand-in.
+func sampleParams(p Provider) map[string]string {
+	m := map[string]string{}
+	for _, pr := range p.Params {
+		m[pr.Name] = cmp.Or(pr.Default, map[bool]string{true: "https://base.example", false: "example"}[pr.URL])
+	}
+	return m
 }
 
 func TestCatalogueUserFile(t *testing.T) {

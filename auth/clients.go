@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -21,6 +22,9 @@ type ClientSettings struct {
 	ClientID     string `json:"client_id,omitempty"`
 	RedirectPort int    `json:"redirect_port,omitempty"` // 0: any port (or the catalogue's)
 	HasSecret    bool   `json:"has_secret,omitempty"`    // a client secret is in the keychain
+	// Params are the values of the provider's params (Provider.Params)
+	// for the next sign-in; each account keeps those it was connected with.
+	Params map[string]string `json:"params,omitempty"`
 }
 
 // maxClientsFile bounds clients.json.
@@ -108,16 +112,21 @@ func (e *Engine) Client(providerID string) ClientSettings {
 
 // Configured reports whether the provider can be connected now: an OAuth
 // provider needs a client id (and a fixed port where the provider matches
-// redirect URIs exactly); an API-key provider is always ready.
+// redirect URIs exactly, and a secret where it issues confidential clients
+// only); an API-key provider is ready; both need their params' values,
+// where they have params without defaults.
 func (e *Engine) Configured(providerID string) bool {
 	p, ok := e.Provider(providerID)
 	if !ok {
 		return false
 	}
+	c := e.Client(providerID)
+	if _, err := p.ParamValues(c.Params); err != nil {
+		return false
+	}
 	if p.Mode == ModeAPIKey {
 		return true
 	}
-	c := e.Client(providerID)
 	return c.ClientID != "" && (!p.NeedsFixedPort || c.RedirectPort != 0) && (!p.NeedsSecret || c.HasSecret)
 }
 
@@ -127,12 +136,23 @@ func (e *Engine) Configured(providerID string) bool {
 // locked read-modify-write, so settings another process saved meanwhile
 // stay.
 func (e *Engine) SetClient(ctx context.Context, providerID string, c ClientSettings, secret string) error {
-	if _, err := e.provider(providerID); err != nil {
+	p, err := e.provider(providerID)
+	if err != nil {
 		return err
 	}
 	c.ClientID = strings.TrimSpace(c.ClientID)
-	if c.ClientID == "" {
+	if c.ClientID == "" && p.Mode != ModeAPIKey {
 		return errors.New("the client id is empty: copy it from the provider's developer page")
+	}
+	if len(c.Params) > 0 {
+		for name := range c.Params {
+			if !slices.ContainsFunc(p.Params, func(pr Param) bool { return pr.Name == name }) {
+				return fmt.Errorf("%s has no param %q; its params are: %s", p.Name, name, paramNames(p))
+			}
+		}
+		if _, err := p.ParamValues(c.Params); err != nil {
+			return err
+		}
 	}
 	if c.RedirectPort < 0 || c.RedirectPort > 65535 {
 		return fmt.Errorf("redirect port %d is not a port number: use 1024-65535, or 0 for any", c.RedirectPort)

@@ -133,8 +133,8 @@ func fetchMetadata(ctx context.Context, client *http.Client, u string) (metadata
 	return m, nil
 }
 
-// issuers caches the discovered metadata of each provider, for the life of
-// the Engine. It is safe for concurrent use.
+// issuers caches the discovered metadata of each issuer URL, for the life
+// of the Engine. It is safe for concurrent use.
 type issuers struct {
 	mu sync.Mutex // guards m
 	m  map[string]discovery
@@ -162,13 +162,13 @@ func (e *Engine) resolve(ctx context.Context, p Provider) (Provider, *idTokens, 
 	if p.Issuer == "" {
 		return p, nil, nil
 	}
-	d, ok := e.issuers.get(p.ID)
+	d, ok := e.issuers.get(p.Issuer)
 	if !ok {
 		var err error
 		if d, err = discover(ctx, e.http.public, p.Issuer); err != nil {
 			return p, nil, err
 		}
-		e.issuers.put(p.ID, d)
+		e.issuers.put(p.Issuer, d)
 	}
 	p = clone(p)
 	m := d.meta

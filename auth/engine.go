@@ -201,6 +201,31 @@ func (e *Engine) provider(id string) (Provider, error) {
 	return p, nil
 }
 
+// accountProvider returns the catalogue entry of an account with the
+// account's param values (its shop, tenant or base URL) in its URLs.
+func (e *Engine) accountProvider(a Account) (Provider, error) {
+	p, err := e.provider(a.Provider)
+	if err != nil {
+		return Provider{}, err
+	}
+	values, err := p.ParamValues(a.Params)
+	if err != nil {
+		return Provider{}, fmt.Errorf("%s: %w; connect the account again", a.Key(), err)
+	}
+	return p.withParams(values)
+}
+
+// setupProvider returns the catalogue entry with the param values of its
+// client settings, for a new sign-in or key, and those values.
+func (e *Engine) setupProvider(p Provider) (Provider, map[string]string, error) {
+	values, err := p.ParamValues(e.Client(p.ID).Params)
+	if err != nil {
+		return Provider{}, nil, fmt.Errorf("%w: %w", ErrNotConfigured, err)
+	}
+	filled, err := p.withParams(values)
+	return filled, values, err
+}
+
 // Accounts returns every connected account from the index, sorted by
 // provider and name. It never touches the keychain.
 func (e *Engine) Accounts() []Account { return e.accounts.list() }

@@ -33,7 +33,8 @@ type Flow struct {
 	nonce    string
 	authURL  string
 	path     string
-	host     string // the redirect URI's host and port: the only Host the server answers
+	host     string            // the redirect URI's host and port: the only Host the server answers
+	params   map[string]string // the provider's param values this sign-in uses
 
 	ctx      context.Context
 	cancel   context.CancelCauseFunc
@@ -86,10 +87,17 @@ func (e *Engine) Connect(ctx context.Context, providerID string, opts ...Connect
 	if !e.Configured(p.ID) && (p.Mode == ModeOAuth2 || client.ClientID == "") {
 		return nil, fmt.Errorf("%w: %s needs %s first; register a client at %s", ErrNotConfigured, p.Name, setupNeeds(p, client), cmp.Or(p.RegisterURL, "the provider's developer page"))
 	}
+	filled, values, err := e.setupProvider(p)
+	if err != nil {
+		return nil, err
+	}
 	if !e.signins.start(p.ID) {
 		return nil, fmt.Errorf("connect %s: %w", p.Name, ErrFlowRunning)
 	}
-	f, err := e.startFlow(ctx, p, client, o)
+	f, err := e.startFlow(ctx, filled, client, o)
+	if f != nil {
+		f.params = values
+	}
 	if err != nil {
 		e.signins.end(p.ID)
 		return nil, err
@@ -135,6 +143,13 @@ func setupNeeds(p Provider, c ClientSettings) string {
 	}
 	if p.NeedsFixedPort && c.RedirectPort == 0 {
 		need = append(need, "a fixed redirect port")
+	}
+	if _, err := p.ParamValues(c.Params); err != nil {
+		for _, pr := range p.Params {
+			if strings.TrimSpace(c.Params[pr.Name]) == "" && pr.Default == "" {
+				need = append(need, "its "+strings.ToLower(pr.Label))
+			}
+		}
 	}
 	return strings.Join(need, " and ")
 }

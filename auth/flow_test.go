@@ -182,7 +182,7 @@ func startWithoutDiscovery(t *testing.T, e *Engine) (*Flow, error) {
 	t.Helper()
 	p, _ := e.Provider("test")
 	if p.Issuer != "" {
-		e.issuers.put("test", discovery{meta: metadata{Issuer: p.Issuer, Authorization: p.AuthorizeURL, Token: p.TokenURL}})
+		e.issuers.put(p.Issuer, discovery{meta: metadata{Issuer: p.Issuer, Authorization: p.AuthorizeURL, Token: p.TokenURL}})
 	}
 	return e.Connect(context.Background(), "test")
 }

@@ -1,7 +1,12 @@
 package auth
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
 	"net/http"
+
+	"github.com/tidwall/gjson"
 
 	"github.com/keyport/keyport/internal/boundary"
 )
@@ -34,3 +39,60 @@ func newOutbound(base *http.Client) outbound {
 		public:  boundary.LimitBodies(boundary.Client(base, boundary.SameOrigin), maxMetadataBytes),
 	}
 }
+
+// tokenClient returns the client for p's token endpoint: the secret client,
+// and for an entry whose token responses nest their fields
+// (Provider.TokenResponse) one whose responses from that endpoint have them
+// moved to the top level, where golang.org/x/oauth2 reads them.
+func (o outbound) tokenClient(p Provider) *http.Client {
+	if len(p.TokenResponse) == 0 {
+		return o.secret
+	}
+	c := *o.secret
+	rt := c.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	c.Transport = nestedToken{rt: rt, tokenURL: p.TokenURL, paths: p.TokenResponse}
+	return &c
+}
+
+// nestedToken lifts a token response's nested fields to the top level.
+type nestedToken struct {
+	rt       http.RoundTripper
+	tokenURL string
+	paths    map[string]string // field → gjson path
+}
+
+func (n nestedToken) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := n.rt.RoundTrip(req)
+	if err != nil || req.URL.String() != n.tokenURL || resp.StatusCode/100 != 2 {
+		return resp, err
+	}
+	body, err := boundary.ReadAll(resp.Body, maxTokenResponseBytes)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	var doc map[string]any
+	if json.Unmarshal(body, &doc) == nil {
+		for field, path := range n.paths {
+			if _, ok := doc[field]; ok {
+				continue
+			}
+			if r := gjson.GetBytes(body, path); r.Exists() {
+				doc[field] = r.Value()
+			}
+		}
+		if lifted, err := json.Marshal(doc); err == nil {
+			body = lifted
+		}
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	resp.ContentLength = int64(len(body))
+	resp.Header.Del("Content-Length")
+	return resp, nil
+}
+
+// maxTokenResponseBytes bounds a token response read whole.
+const maxTokenResponseBytes = 1 << 20

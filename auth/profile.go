@@ -15,10 +15,28 @@ import (
 // maxProfileBytes bounds what Keyport reads of a profile answer.
 const maxProfileBytes = 1 << 20
 
-// fetchProfile GETs the provider's profile with the access token and maps
-// it onto a (non-secret) Account. It returns the raw JSON for the profile
-// view.
-func fetchProfile(ctx context.Context, client *http.Client, p Provider, tokenType, accessToken string) (Account, []byte, error) {
+// authorization is the Authorization header value of an access token.
+func authorization(tokenType, accessToken string) string {
+	if tokenType == "" || strings.EqualFold(tokenType, "bearer") {
+		tokenType = "Bearer"
+	}
+	return tokenType + " " + accessToken
+}
+
+// statusError is a profile request the provider answered with an HTTP
+// error status.
+type statusError struct {
+	msg    string
+	Status int
+}
+
+func (e *statusError) Error() string { return e.msg }
+
+// fetchProfile GETs the provider's profile with a credential in header (the
+// access token in Authorization, or a pasted key in the header the
+// catalogue names) and maps it onto a (non-secret) Account. It returns the
+// raw JSON for the profile view.
+func fetchProfile(ctx context.Context, client *http.Client, p Provider, header, credential string) (Account, []byte, error) {
 	spec := p.Profile
 	if spec.URL == "" {
 		return Account{}, nil, fmt.Errorf("provider %s has no profile request in the catalogue: add profile.url and the field paths", p.ID)
@@ -27,10 +45,7 @@ func fetchProfile(ctx context.Context, client *http.Client, p Provider, tokenTyp
 	if err != nil {
 		return Account{}, nil, fmt.Errorf("read profile: %w", err)
 	}
-	if tokenType == "" || strings.EqualFold(tokenType, "bearer") {
-		tokenType = "Bearer"
-	}
-	req.Header.Set("Authorization", tokenType+" "+accessToken)
+	req.Header.Set(header, credential)
 	req.Header.Set("Accept", "application/json")
 	for k, v := range spec.Headers {
 		req.Header.Set(k, v)
@@ -45,7 +60,8 @@ func fetchProfile(ctx context.Context, client *http.Client, p Provider, tokenTyp
 		return Account{}, nil, fmt.Errorf("read profile from %s: %w", p.Name, err)
 	}
 	if resp.StatusCode/100 != 2 {
-		return Account{}, nil, fmt.Errorf("read profile: %s answered HTTP %d; the token may lack the scopes the profile needs", p.Name, resp.StatusCode)
+		return Account{}, nil, &statusError{Status: resp.StatusCode,
+			msg: fmt.Sprintf("read profile: %s answered HTTP %d; the token may lack the scopes the profile needs", p.Name, resp.StatusCode)}
 	}
 	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); strings.Contains(mt, "html") || !json.Valid(body) {
 		return Account{}, nil, fmt.Errorf("read profile: %s answered with something that is not JSON", p.Name)

@@ -38,7 +38,7 @@ func TestMapProfile(t *testing.T) {
 			body: `{"success":true,"user":{"bio":null,"name":"Ada Lovelace","twitter_handle":null,"user_id":"G1x_Yz==",
 				"email":"ada@example.test","url":"https://ada.gumroad.com","profile_url":"https://public-files.gumroad.com/ada.png"}}`,
 			want: Account{Provider: "gumroad", ID: "G1x_Yz==", Name: "Ada Lovelace", Email: "ada@example.test",
-				AvatarURL: "https://public-files.gumroad.com/ada.png", ProfileURL: "https://ada.gumroad.com"},
+				ProfileURL: "https://ada.gumroad.com"},
 		},
 		{
 			name: "patreon JSON:API",
@@ -241,7 +241,7 @@ func TestFetchProfile(t *testing.T) {
 			srv, seen := profileServer(t, tt.status, tt.contentType, tt.body)
 			p := oidcProvider(srv.URL + "/me")
 			p.Profile.Headers = tt.headers
-			a, raw, err := fetchProfile(context.Background(), srv.Client(), p, tt.tokenType, token)
+			a, raw, err := fetchProfile(context.Background(), srv.Client(), p, "Authorization", authorization(tt.tokenType, token))
 			h := <-seen
 			if got := h.Get("Accept"); got != "application/json" {
 				t.Errorf("Accept = %q", got)
@@ -288,7 +288,7 @@ func TestFetchProfileBodyLimitExact(t *testing.T) {
 	prefix, suffix := `{"sub":"s","pad":"`, `"}`
 	body := prefix + strings.Repeat("a", maxProfileBytes-len(prefix)-len(suffix)) + suffix
 	srv, _ := profileServer(t, 200, "application/json", body)
-	a, raw, err := fetchProfile(context.Background(), srv.Client(), oidcProvider(srv.URL+"/me"), "", "t")
+	a, raw, err := fetchProfile(context.Background(), srv.Client(), oidcProvider(srv.URL+"/me"), "Authorization", authorization("", "t"))
 	if err != nil || a.ID != "s" || len(raw) != maxProfileBytes {
 		t.Errorf("fetchProfile() = %+v, %d bytes, %v", a, len(raw), err)
 	}
@@ -317,7 +317,7 @@ func TestFetchProfileFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, _, err := fetchProfile(tt.ctx, http.DefaultClient, tt.p, "Bearer", token)
+			_, _, err := fetchProfile(tt.ctx, http.DefaultClient, tt.p, "Authorization", authorization("Bearer", token))
 			if err == nil {
 				t.Fatal("no error")
 			}

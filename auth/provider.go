@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net/url"
 	"slices"
+	"strings"
 
 	"github.com/keyport/keyport/internal/boundary"
 )
@@ -27,9 +28,23 @@ type Provider struct {
 	Name        string `json:"name"`                   // display name
 	Icon        string `json:"icon,omitempty"`         // file name under assets/icons, or empty for a generic icon
 	Mode        Mode   `json:"mode,omitempty"`         // the way Connect works: oauth2 (default) or api_key; an entry may support both
-	Unconfirmed bool   `json:"unconfirmed,omitempty"`  // endpoints taken from third-party articles, not the provider's own documentation
+	Unconfirmed bool   `json:"unconfirmed,omitempty"`  // a fact came from elsewhere than the provider's own documentation (notes say which)
+	Docs        string `json:"docs,omitempty"`         // the provider's own page for its OAuth or API-key set-up: the source of the entry's facts
 	RegisterURL string `json:"register_url,omitempty"` // where a person registers an OAuth client (or finds the API key)
 	Notes       string `json:"notes,omitempty"`        // one sentence for the set-up form
+	// APIBase is the URL the provider's API is under (its origin, and a
+	// base path where every endpoint shares one): for the documentation
+	// and for the local API proxy.
+	APIBase string `json:"api_base,omitempty"`
+	// Params are what the person gives at set-up when the provider's hosts
+	// depend on the account (a shop, a subdomain, a tenant, a self-hosted
+	// base URL); endpoint URLs name them as {name}.
+	Params []Param `json:"params,omitempty"`
+	// TokenResponse names, by gjson path, where a token response that
+	// nests its fields keeps them (Slack's user token:
+	// "authed_user.access_token"); a field the response has at the top
+	// level is taken from there.
+	TokenResponse map[string]string `json:"token_response,omitempty"`
 
 	// Issuer turns on OpenID Connect / RFC 8414 discovery: endpoints the
 	// entry leaves empty come from the issuer's metadata, the userinfo
@@ -37,7 +52,8 @@ type Provider struct {
 	Issuer          string            `json:"issuer,omitempty"`
 	AuthorizeURL    string            `json:"authorize_url,omitempty"`
 	TokenURL        string            `json:"token_url,omitempty"`
-	RevocationURL   string            `json:"revocation_url,omitempty"` // RFC 7009; empty: tokens cannot be revoked from here
+	RevocationURL   string            `json:"revocation_url,omitempty"`           // RFC 7009; empty: tokens cannot be revoked from here
+	DeviceAuthURL   string            `json:"device_authorization_url,omitempty"` // RFC 8628 device authorization endpoint; empty: no device grant
 	Scopes          []string          `json:"scopes,omitempty"`
 	ScopeSeparator  string            `json:"scope_separator,omitempty"`  // default " "
 	PKCE            *bool             `json:"pkce,omitempty"`             // default true (S256)
@@ -72,13 +88,28 @@ type ProfileSpec struct {
 	Page    string            `json:"page,omitempty"`
 }
 
-// APIKeySpec describes an API-key provider: how the key is sent and, where
-// the provider has one, a request that checks it.
+// APIKeySpec describes a credential the person pastes instead of signing
+// in: an API key, or a personal access token the provider issues for the
+// person's own account. It says how the credential is sent and, where the
+// provider has one, a request that checks it.
 type APIKeySpec struct {
-	Header   string `json:"header"`              // e.g. "API-KEY"
+	Label    string `json:"label,omitempty"`     // what the provider calls it: "API key" (default), "access token", "personal access token"
+	Header   string `json:"header"`              // e.g. "API-KEY", "Authorization"
 	Prefix   string `json:"prefix,omitempty"`    // e.g. "Bearer "
 	CheckURL string `json:"check_url,omitempty"` // GET with the key; 2xx means valid
-	Help     string `json:"help,omitempty"`      // where to find the key
+	// Profile says the provider's profile request (profile.url and its
+	// field paths) works with the pasted credential: it is checked by
+	// reading the profile, and the account is the profile's.
+	Profile bool   `json:"profile,omitempty"`
+	Help    string `json:"help,omitempty"` // where to find the key
+}
+
+// KeyLabel returns what the provider calls the credential a person pastes.
+func (s *APIKeySpec) KeyLabel() string {
+	if s == nil || s.Label == "" {
+		return "API key"
+	}
+	return s.Label
 }
 
 // SupportsOAuth reports whether the entry has OAuth endpoints, or an issuer
@@ -142,26 +173,43 @@ func (p Provider) Validate() error {
 	if p.APIKey != nil && p.APIKey.Header == "" {
 		return fmt.Errorf("provider %s: api_key.header is missing", p.ID)
 	}
-	if p.APIKey != nil {
-		if err := checkURLs(p.ID, map[string]string{"api_key.check_url": p.APIKey.CheckURL}); err != nil {
-			return err
+	if p.APIKey != nil && p.APIKey.Profile && p.Profile.URL == "" {
+		return fmt.Errorf("provider %s: api_key.profile needs profile.url and its field paths", p.ID)
+	}
+	if err := p.checkParams(); err != nil {
+		return err
+	}
+	for field, path := range p.TokenResponse {
+		if !slices.Contains(tokenFields, field) || path == "" {
+			return fmt.Errorf("provider %s: token_response.%s is not one of %s, or has no path", p.ID, field, strings.Join(tokenFields, ", "))
 		}
 	}
 	if p.AuthStyle != "" && p.AuthStyle != "body" && p.AuthStyle != "basic" {
 		return fmt.Errorf("provider %s: auth_style %q is unknown (use body or basic)", p.ID, p.AuthStyle)
 	}
-	if p.RegisterURL != "" {
-		if _, err := boundary.CheckLink(p.RegisterURL); err != nil {
-			return fmt.Errorf("provider %s: register_url %w", p.ID, err)
+	for name, link := range map[string]string{"register_url": p.RegisterURL, "docs": p.Docs} {
+		if link == "" {
+			continue
+		}
+		if _, err := boundary.CheckLink(p.sample(link)); err != nil {
+			return fmt.Errorf("provider %s: %s %w", p.ID, name, err)
 		}
 	}
 	if u, err := url.Parse(p.Issuer); err == nil && (u.RawQuery != "" || u.ForceQuery) {
 		return fmt.Errorf("provider %s: issuer must not have a query (OpenID Connect Discovery section 3)", p.ID)
 	}
-	return checkURLs(p.ID, map[string]string{
+	fields := map[string]string{
 		"issuer": p.Issuer, "authorize_url": p.AuthorizeURL, "token_url": p.TokenURL,
-		"revocation_url": p.RevocationURL, "profile.url": p.Profile.URL,
-	})
+		"revocation_url": p.RevocationURL, "profile.url": p.Profile.URL, "api_base": p.APIBase,
+		"device_authorization_url": p.DeviceAuthURL,
+	}
+	if p.APIKey != nil {
+		fields["api_key.check_url"] = p.APIKey.CheckURL
+	}
+	for name, raw := range fields {
+		fields[name] = p.sample(raw)
+	}
+	return checkURLs(p.ID, fields)
 }
 
 // checkURLs applies boundary.CheckURL to a catalogue entry's endpoints:

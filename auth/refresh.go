@@ -266,9 +266,9 @@ func (e *Engine) refreshLocked(ctx context.Context, key string, force bool) (Sec
 		}
 		return s, nil
 	}
-	p, err := e.provider(a.Provider)
+	p, err := e.accountProvider(a)
 	if err != nil {
-		return Secret{}, err
+		return Secret{}, e.fail(key, err)
 	}
 	if s.RefreshToken == "" {
 		return Secret{}, e.expired(key, p)
@@ -303,7 +303,7 @@ func (e *Engine) requestRefresh(ctx context.Context, p Provider, refreshToken st
 		return nil, err
 	}
 	cfg := oauth2Config(p, e.Client(p.ID).ClientID, secret)
-	ctx = context.WithValue(ctx, oauth2.HTTPClient, e.http.secret)
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, e.http.tokenClient(p))
 	tok, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: refreshToken}).Token()
 	if err != nil {
 		return nil, tokenError(p.Name, "refresh the token", err, true)

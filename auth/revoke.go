@@ -26,10 +26,10 @@ func (e *RevokeError) Unwrap() error { return e.Err }
 
 // revokeAll revokes the refresh token first (which on most servers revokes
 // the whole grant), then the access token, as RFC 7009 section 2.1 allows.
-func (e *Engine) revokeAll(ctx context.Context, providerID string, s Secret) error {
-	p, err := e.provider(providerID)
+func (e *Engine) revokeAll(ctx context.Context, a Account, s Secret) error {
+	p, err := e.accountProvider(a)
 	if err != nil {
-		return err
+		return &RevokeError{Provider: a.Provider, Err: err}
 	}
 	p, _, err = e.resolve(ctx, p)
 	if err != nil {

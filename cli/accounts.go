@@ -24,25 +24,53 @@ func runProviders(ctx context.Context, env Env, fs *flag.FlagSet, args []string)
 		return err
 	}
 	w := tabwriter.NewWriter(env.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "ID\tNAME\tMODE\tSTATE")
+	fmt.Fprintln(w, "ID\tNAME\tWAYS IN\tSTATE")
 	for _, p := range e.Providers() {
-		state := "ready"
-		if !e.Configured(p.ID) {
-			state = "needs set-up: keyport setup " + p.ID + " --client-id ID"
-		}
-		mode := string(p.Mode)
-		if p.Unconfirmed && p.SupportsOAuth() {
-			mode += " (oauth2 unconfirmed)"
-		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", p.ID, p.Name, mode, state)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", p.ID, p.Name, waysIn(p), providerState(e, p))
 	}
 	return w.Flush()
+}
+
+// waysIn says how a provider connects: "sign-in", "API key", or both.
+func waysIn(p auth.Provider) string {
+	var ways []string
+	if p.Mode == auth.ModeOAuth2 {
+		way := "sign-in"
+		if p.Unconfirmed {
+			way += " (unconfirmed)"
+		}
+		ways = append(ways, way)
+	}
+	if p.SupportsAPIKey() {
+		ways = append(ways, p.APIKey.KeyLabel())
+	}
+	return strings.Join(ways, " + ")
+}
+
+// providerState says whether a provider can be connected now, or the
+// command that sets it up.
+func providerState(e *auth.Engine, p auth.Provider) string {
+	if e.Configured(p.ID) {
+		return "ready"
+	}
+	cmd := "keyport setup " + p.ID
+	if p.Mode == auth.ModeOAuth2 {
+		cmd += " --client-id ID"
+	}
+	for _, pr := range p.Params {
+		if pr.Default == "" {
+			cmd += " --param " + pr.Name + "=" + strings.ToUpper(pr.Name)
+		}
+	}
+	return "needs set-up: " + cmd
 }
 
 func runSetup(ctx context.Context, env Env, fs *flag.FlagSet, args []string) error {
 	clientID := fs.String("client-id", "", "the client id the provider gave you")
 	port := fs.Int("port", 0, "a fixed loopback redirect port you registered (0: any port)")
 	secretStdin := fs.Bool("secret-stdin", false, "read the client secret from standard input (it is stored in the keychain)")
+	params := paramFlag{}
+	fs.Var(params, "param", "`name=value` of a provider's param (its shop, tenant or base URL); repeat for each")
 	pos, err := parse(fs, args, 1)
 	if err != nil {
 		return err
@@ -57,10 +85,28 @@ func runSetup(ctx context.Context, env Env, fs *flag.FlagSet, args []string) err
 			return err
 		}
 	}
-	if err := e.SetClient(ctx, pos[0], auth.ClientSettings{ClientID: *clientID, RedirectPort: *port}, secret); err != nil {
+	if err := e.SetClient(ctx, pos[0], auth.ClientSettings{ClientID: *clientID, RedirectPort: *port, Params: params}, secret); err != nil {
 		return err
 	}
+	if p, _ := e.Provider(pos[0]); p.Mode == auth.ModeAPIKey {
+		fmt.Fprintf(env.Err, "Saved. Connect with: keyport connect %s\n", pos[0])
+		return nil
+	}
 	fmt.Fprintf(env.Err, "Saved. Register this redirect URI with the provider: %s\n", e.RedirectURI(pos[0]))
+	return nil
+}
+
+// paramFlag collects --param name=value flags.
+type paramFlag map[string]string
+
+func (p paramFlag) String() string { return "" }
+
+func (p paramFlag) Set(v string) error {
+	name, value, ok := strings.Cut(v, "=")
+	if !ok || name == "" {
+		return fmt.Errorf("%q is not name=value", v)
+	}
+	p[strings.TrimSpace(name)] = value
 	return nil
 }
 

@@ -12,7 +12,7 @@ import (
 )
 
 func runConnect(ctx context.Context, env Env, fs *flag.FlagSet, args []string) error {
-	apiKeyStdin := fs.Bool("api-key-stdin", false, "read an API key from standard input instead of signing in")
+	apiKeyStdin := fs.Bool("api-key-stdin", false, "read an API key or personal access token from standard input instead of signing in")
 	noBrowser := fs.Bool("no-browser", false, "open no browser: print the sign-in link to open wherever you like")
 	pos, err := parse(fs, args, 1)
 	if err != nil {
@@ -30,19 +30,20 @@ func runConnect(ctx context.Context, env Env, fs *flag.FlagSet, args []string) e
 	defer in.restore()
 	if *apiKeyStdin || p.Mode == auth.ModeAPIKey {
 		if !p.SupportsAPIKey() {
-			return fmt.Errorf("%s does not take API keys", p.Name)
+			return fmt.Errorf("%s does not take API keys or personal tokens: use keyport connect %s", p.Name, p.ID)
 		}
 		hidden := ""
 		if in.terminal() {
 			hidden = " (it is not shown as you type)"
 		}
-		fmt.Fprintf(env.Err, "Paste your %s API key and press Enter%s. %s\n", p.Name, hidden, p.APIKey.Help)
+		label := p.APIKey.KeyLabel()
+		fmt.Fprintf(env.Err, "Paste your %s %s and press Enter%s. %s\n", p.Name, label, hidden, p.APIKey.Help)
 		key, err := in.line()
 		if err != nil && !errors.Is(err, io.EOF) {
-			return fmt.Errorf("read the API key: %w", err)
+			return fmt.Errorf("read the %s: %w", label, err)
 		}
 		if strings.TrimSpace(key) == "" {
-			return errors.New("no API key on standard input")
+			return fmt.Errorf("no %s on standard input", label)
 		}
 		a, err := e.ConnectAPIKey(ctx, p.ID, key)
 		if err != nil {

@@ -104,10 +104,9 @@ func TestAccountViewReveal(t *testing.T) {
 // after the clipboard's delay.
 func TestRevealRefreshTokenAsksFirst(t *testing.T) {
 	h, srv := newLocalHarness(t)
-	row := h.ui.providers.rows["local"]
-	test.Tap(row.primary)
-	h.waitFor("the flow to start", func() bool { return row.flow != nil })
-	signIn(t, srv, row.flow.URL(), true)
+	test.Tap(h.providerRow("local").primary)
+	h.waitFor("the flow to start", func() bool { return h.providerRow("local").flow != nil })
+	signIn(t, srv, h.providerRow("local").flow.URL(), true)
 	h.waitFor("Dana Demo in the list", func() bool { return h.row("Dana Demo") != nil })
 	a := h.ui.accounts.accounts[0]
 	h.ui.openAccount(a.Key())

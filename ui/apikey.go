@@ -25,7 +25,8 @@ type apiKeyForm struct {
 // newAPIKeyForm builds the form.
 func newAPIKeyForm(deps *App, p auth.Provider) *apiKeyForm {
 	f := &apiKeyForm{deps: deps, p: p, key: widget.NewPasswordEntry()}
-	f.key.SetPlaceHolder("API key")
+	label := p.APIKey.KeyLabel()
+	f.key.SetPlaceHolder(sentence(label))
 	f.key.OnSubmitted = func(string) { f.onConnect() }
 	content := container.NewVBox()
 	if p.APIKey != nil && p.APIKey.Help != "" {
@@ -38,7 +39,7 @@ func newAPIKeyForm(deps *App, p auth.Provider) *apiKeyForm {
 			content.Add(l)
 		}
 	}
-	note := widget.NewLabel("Keyport keeps the key in the system keychain.")
+	note := widget.NewLabel("Keyport keeps the " + label + " in the system keychain.")
 	note.Importance = widget.LowImportance
 	f.problem = widget.NewLabel("")
 	f.problem.Importance = widget.DangerImportance
@@ -50,7 +51,7 @@ func newAPIKeyForm(deps *App, p auth.Provider) *apiKeyForm {
 
 	f.connect = widget.NewButton("Connect", f.onConnect)
 	f.connect.Importance = widget.HighImportance
-	f.dialog = dialog.NewCustomWithoutButtons("Paste your "+p.Name+" API key", content, deps.win)
+	f.dialog = dialog.NewCustomWithoutButtons("Paste your "+p.Name+" "+label, content, deps.win)
 	f.dialog.SetButtons([]fyne.CanvasObject{widget.NewButton("Cancel", f.dialog.Hide), f.connect})
 	f.dialog.Resize(fyne.NewSize(520, 0))
 	return f

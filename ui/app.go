@@ -114,8 +114,8 @@ func New(a fyne.App, e *auth.Engine, o Options) *App {
 	u.clip = &secretClip{app: a, after: o.AfterFunc, do: u.do, delay: u.prefs.ClipboardClear}
 	u.avatars = newAvatars(ctx, boundary.Client(o.HTTPClient, boundary.SameOrigin), u.do, func(string) { u.tick() })
 	u.sub = e.Subscribe() // before listing, so no change is missed
-	u.providers = newProviders(u)
 	u.accounts = newAccounts(u, e.Accounts())
+	u.providers = newProviders(u) // orders by the accounts listed
 
 	u.info = widget.NewLabel("")
 	u.info.Wrapping = fyne.TextWrapWord

@@ -10,9 +10,11 @@ import (
 	"github.com/keyport/keyport/auth"
 )
 
-// actions returns a provider's primary action and the other ways to
-// connect it, which go in the row's "more" menu.
-func (s *providersScreen) actions(p auth.Provider) (string, func(), []*fyne.MenuItem) {
+// actions returns a provider's primary action, a second one shown beside
+// it (Paste token, where the provider takes both a sign-in and a pasted
+// token), and the other ways to connect it, which go in the row's "more"
+// menu.
+func (s *providersScreen) actions(p auth.Provider) (string, func(), *fyne.MenuItem, []*fyne.MenuItem) {
 	id := p.ID
 	connect := func() { s.onConnect(id) }
 	setUp := func() { s.onSetUp(id) }
@@ -21,15 +23,22 @@ func (s *providersScreen) actions(p auth.Provider) (string, func(), []*fyne.Menu
 	if p.Unconfirmed {
 		unconfirmed = " (unconfirmed)"
 	}
+	paste := "Paste " + shortLabel(p)
 	if p.Mode == auth.ModeAPIKey {
 		var others []*fyne.MenuItem
+		if len(p.Params) > 0 {
+			others = append(others, fyne.NewMenuItem("Change set-up…", setUp))
+		}
 		if p.SupportsOAuth() {
 			if s.deps.engine.Client(id).ClientID != "" {
 				others = append(others, fyne.NewMenuItem("Connect in the browser"+unconfirmed, connect))
 			}
 			others = append(others, fyne.NewMenuItem("Set up browser sign-in"+unconfirmed+"…", setUp))
 		}
-		return "Paste key", pasteKey, others
+		if !s.deps.engine.Configured(id) {
+			return "Set up", setUp, nil, others
+		}
+		return paste, pasteKey, nil, others
 	}
 	var others []*fyne.MenuItem
 	label, action := "Set up", setUp
@@ -37,17 +46,29 @@ func (s *providersScreen) actions(p auth.Provider) (string, func(), []*fyne.Menu
 		label, action = "Connect", connect
 		others = append(others, fyne.NewMenuItem("Change set-up…", setUp))
 	}
+	var second *fyne.MenuItem
 	if p.SupportsAPIKey() {
-		others = append(others, fyne.NewMenuItem("Paste an API key instead…", pasteKey))
+		second = fyne.NewMenuItem(paste, pasteKey)
 	}
-	return label, action, others
+	return label, action, second, others
+}
+
+// shortLabel is what the row's paste button names: "key" for API keys,
+// "token" for the rest.
+func shortLabel(p auth.Provider) string {
+	if p.APIKey != nil && p.APIKey.Label != "" && p.APIKey.Label != "API key" {
+		return "token"
+	}
+	return "key"
 }
 
 // subtitle says in a few words how a provider connects.
 func (s *providersScreen) subtitle(p auth.Provider) string {
 	switch {
 	case p.Mode == auth.ModeAPIKey:
-		return "API key"
+		return sentence(p.APIKey.KeyLabel())
+	case !s.deps.engine.Configured(p.ID) && p.SupportsAPIKey():
+		return "Needs your OAuth client, or paste a " + p.APIKey.KeyLabel()
 	case !s.deps.engine.Configured(p.ID):
 		return "Needs your OAuth client"
 	case p.Unconfirmed:
@@ -56,35 +77,36 @@ func (s *providersScreen) subtitle(p auth.Provider) string {
 	return "Browser sign-in"
 }
 
-// refresh redraws a provider's row after its set-up changed.
-func (s *providersScreen) refresh(id string) {
-	if r := s.rows[id]; r != nil && r.stop == nil {
-		r.idle()
-	}
-}
-
 // onConnect starts signing in to a provider: the row shows the waiting
 // state while a goroutine runs Connect and waits for the flow; the outcome
 // is reported on the UI goroutine.
 func (s *providersScreen) onConnect(id string) {
-	r := s.rows[id]
-	if r == nil || r.stop != nil {
-		return // unknown, or already waiting: the button is not shown then
+	p, ok := s.deps.engine.Provider(id)
+	if !ok || s.signins[id] != nil {
+		return // unknown, or already waiting: the button is disabled then
 	}
 	s.deps.win.Show()
 	ctx, cancel := context.WithCancel(s.deps.ctx)
-	r.wait(cancel)
+	si := &signin{stop: cancel}
+	s.signins[id] = si
+	s.heights[id] = s.waitHeight()
+	s.relayout()
 	go func() {
 		defer cancel()
 		f, err := s.deps.engine.Connect(ctx, id)
 		var acct auth.Account
 		if err == nil {
-			s.deps.do(func() { r.started(f) })
+			s.deps.do(func() {
+				si.flow = f
+				s.list.Refresh()
+			})
 			acct, err = f.Wait()
 		}
 		s.deps.do(func() {
-			r.idle()
-			s.onConnected(r.p, acct, err)
+			delete(s.signins, id)
+			delete(s.heights, id)
+			s.onConnected(p, acct, err)
+			s.reorder()
 		})
 	}()
 }
@@ -102,14 +124,14 @@ func (s *providersScreen) onConnected(p auth.Provider, acct auth.Account, err er
 	}
 }
 
-// onSetUp opens the OAuth client form of a provider.
+// onSetUp opens the set-up form of a provider.
 func (s *providersScreen) onSetUp(id string) {
 	if p, ok := s.deps.engine.Provider(id); ok {
 		newSetup(s.deps, p).dialog.Show()
 	}
 }
 
-// onPasteKey opens the API key form of a provider.
+// onPasteKey opens the API key (or token) form of a provider.
 func (s *providersScreen) onPasteKey(id string) {
 	if p, ok := s.deps.engine.Provider(id); ok {
 		newAPIKeyForm(s.deps, p).dialog.Show()

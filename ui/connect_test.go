@@ -48,31 +48,31 @@ func signIn(t *testing.T, srv *authserver.Server, authorizeURL string, allow boo
 // server: waiting state, Cancel, a successful sign-in and a denied one.
 func TestConnect(t *testing.T) {
 	h, srv := newLocalHarness(t)
-	row := h.ui.providers.rows["local"]
-	if row == nil || row.primary.Text != "Connect" {
+	row := func() *providerRow { return h.providerRow("local") }
+	if row().primary.Text != "Connect" {
 		t.Fatalf("the Local demo row should offer Connect")
 	}
 
 	// Waiting state, then Cancel.
-	test.Tap(row.primary)
-	if row.waiting == nil || row.waiting.Text != "Waiting for you in the browser…" || row.cancel == nil || row.copyLink == nil {
+	test.Tap(row().primary)
+	if !row().waitBox.Visible() || row().waiting.Text != "Waiting for you in the browser…" || !row().primary.Disabled() {
 		t.Fatal("Connect should show the waiting state with Cancel and Copy link")
 	}
-	h.waitFor("the flow to start", func() bool { return row.flow != nil && !row.copyLink.Disabled() })
-	test.Tap(row.copyLink)
-	if got := h.app.Clipboard().Content(); got != row.flow.URL() || !strings.HasPrefix(got, srv.Issuer) {
+	h.waitFor("the flow to start", func() bool { return row().flow != nil && !row().copyLink.Disabled() })
+	test.Tap(row().copyLink)
+	if got := h.app.Clipboard().Content(); got != row().flow.URL() || !strings.HasPrefix(got, srv.Issuer) {
 		t.Errorf("Copy link put %q on the clipboard, want the flow URL", got)
 	}
-	test.Tap(row.cancel)
-	h.waitFor("the row to return after Cancel", func() bool { return row.stop == nil && row.primary.Text == "Connect" })
+	test.Tap(row().cancel)
+	h.waitFor("the row to return after Cancel", func() bool { return row().stop == nil && row().primary.Text == "Connect" })
 	if n := len(h.ui.accounts.accounts); n != 0 || h.ui.infoBar.Visible() {
 		t.Errorf("after Cancel: %d accounts, message %q; want none", n, h.ui.info.Text)
 	}
 
 	// A successful sign-in adds Dana Demo with a live status.
-	test.Tap(row.primary)
-	h.waitFor("the flow to start", func() bool { return row.flow != nil })
-	signIn(t, srv, row.flow.URL(), true)
+	test.Tap(row().primary)
+	h.waitFor("the flow to start", func() bool { return row().flow != nil })
+	signIn(t, srv, row().flow.URL(), true)
 	h.waitFor("Dana Demo in the list", func() bool {
 		r := h.row("Dana Demo")
 		return r != nil && strings.HasPrefix(r.status.Text, "valid · expires in ")
@@ -80,7 +80,7 @@ func TestConnect(t *testing.T) {
 	// The list learns of the account from the engine's subscription, which
 	// can come before the row's own goroutine has the flow's outcome: wait
 	// for that outcome, not for the list.
-	h.waitFor("the row to leave the waiting state", func() bool { return row.stop == nil })
+	h.waitFor("the row to leave the waiting state", func() bool { return row().stop == nil })
 	if !strings.Contains(h.ui.info.Text, "Connected Dana Demo") {
 		t.Errorf("after connecting: message %q", h.ui.info.Text)
 	}
@@ -89,10 +89,10 @@ func TestConnect(t *testing.T) {
 	}
 
 	// A denied sign-in says so and changes nothing.
-	test.Tap(row.primary)
-	h.waitFor("the flow to start", func() bool { return row.flow != nil })
-	signIn(t, srv, row.flow.URL(), false)
-	h.waitFor("the denial message", func() bool { return row.stop == nil && h.ui.infoBar.Visible() })
+	test.Tap(row().primary)
+	h.waitFor("the flow to start", func() bool { return row().flow != nil })
+	signIn(t, srv, row().flow.URL(), false)
+	h.waitFor("the denial message", func() bool { return row().stop == nil && h.ui.infoBar.Visible() })
 	if !strings.Contains(h.ui.info.Text, "declined access on Local demo") || !startsUpper(h.ui.info.Text) {
 		t.Errorf("message %q, want the engine's denial, capitalised", h.ui.info.Text)
 	}

@@ -50,6 +50,7 @@ func (u *App) apply(changed []auth.Account) {
 	}
 	u.accounts.sort()
 	u.accounts.changed()
+	u.providers.reorder() // providers with accounts come first
 	u.tray.onAccounts(u.accounts.accounts)
 }
 

@@ -123,6 +123,26 @@ func (h *harness) lastTimer() *fakeTimer {
 	return h.timers[len(h.timers)-1]
 }
 
+// providerRow returns the row that shows provider id, searching for it
+// when the list does not show it.
+func (h *harness) providerRow(id string) *providerRow {
+	h.t.Helper()
+	s := h.ui.providers
+	for range 2 {
+		test.LaidOutObjects(s.list) // lays the visible rows out, which binds them
+		if r := s.row(id); r != nil && r.Visible() {
+			return r
+		}
+		p, ok := h.engine.Provider(id)
+		if !ok {
+			h.t.Fatalf("no provider %s", id)
+		}
+		s.search.SetText(p.Name)
+	}
+	h.t.Fatalf("provider %s is not shown", id)
+	return nil
+}
+
 // rows returns the account rows the list shows now.
 func (h *harness) rows() []*accountRow {
 	var out []*accountRow

@@ -42,17 +42,22 @@ var pictures sync.Map // fyne.Resource -> image.Image
 // on the UI goroutine only.
 type iconCache map[string]fyne.Resource
 
-// provider returns the provider's icon, or the generic one when the
-// catalogue names none.
+// provider returns the provider's icon: the file the catalogue names, or
+// the provider's letter tile.
 func (c iconCache) provider(p auth.Provider) fyne.Resource {
-	name := p.Icon
-	if name == "" {
-		name = "generic.png"
+	key := p.Icon
+	if key == "" {
+		key = "tile:" + p.ID
 	}
-	if res, ok := c[name]; ok {
+	if res, ok := c[key]; ok {
 		return res
 	}
-	res := embeddedIcon(name)
-	c[name] = res
+	var res fyne.Resource
+	if p.Icon != "" {
+		res = embeddedIcon(p.Icon)
+	} else {
+		res = letterTile(p.ID, p.Name)
+	}
+	c[key] = res
 	return res
 }

@@ -23,6 +23,7 @@ import (
 type setupForm struct {
 	deps     *App
 	p        auth.Provider
+	params   map[string]*widget.Entry // the provider's params by name
 	clientID *widget.Entry
 	secret   *widget.Entry
 	port     *widget.Entry
@@ -66,13 +67,28 @@ func newSetup(deps *App, p auth.Provider) *setupForm {
 	f.problem.Wrapping = fyne.TextWrapWord
 	f.problem.Hide()
 
-	form := widget.NewForm(
-		widget.NewFormItem("Client ID", f.clientID),
-		widget.NewFormItem("Client secret", f.secret),
-		widget.NewFormItem("Redirect port", f.port),
-		widget.NewFormItem("Redirect URI", container.NewBorder(nil, nil, nil, copyURI, f.uri)),
-	)
+	form := widget.NewForm()
+	f.params = map[string]*widget.Entry{}
+	for _, pr := range p.Params {
+		e := widget.NewEntry()
+		e.SetText(c.Params[pr.Name])
+		e.SetPlaceHolder(pr.Default)
+		item := widget.NewFormItem(pr.Label, e)
+		item.HintText = pr.Help
+		form.AppendItem(item)
+		f.params[pr.Name] = e
+	}
+	oauth := p.Mode == auth.ModeOAuth2 || p.SupportsOAuth()
+	if oauth {
+		form.Append("Client ID", f.clientID)
+		form.Append("Client secret", f.secret)
+		form.Append("Redirect port", f.port)
+		form.Append("Redirect URI", container.NewBorder(nil, nil, nil, copyURI, f.uri))
+	}
 	intro := widget.NewLabel("Register an OAuth client at " + p.Name + " with the redirect URI below, then enter what it gives you.")
+	if !oauth {
+		intro.SetText("Tell Keyport where your " + p.Name + " account is.")
+	}
 	intro.Wrapping = fyne.TextWrapWord
 	content := container.NewVBox(intro)
 	if u, err := url.Parse(p.RegisterURL); err == nil {
@@ -139,6 +155,14 @@ func (f *setupForm) onSave() {
 		return
 	}
 	c := auth.ClientSettings{ClientID: f.clientID.Text, RedirectPort: port}
+	if len(f.params) > 0 {
+		c.Params = map[string]string{}
+		for name, e := range f.params {
+			if v := strings.TrimSpace(e.Text); v != "" {
+				c.Params[name] = v
+			}
+		}
+	}
 	secret := f.secret.Text
 	f.save.Disable()
 	go func() {

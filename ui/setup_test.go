@@ -13,9 +13,8 @@ import (
 // secret in the keychain, not in the preferences.
 func TestSetUp(t *testing.T) {
 	h := newHarness(t, t.TempDir())
-	row := h.ui.providers.rows["patreon"]
-	if row.primary.Text != "Set up" {
-		t.Fatalf("Patreon row offers %q, want Set up", row.primary.Text)
+	if got := h.providerRow("patreon").primary.Text; got != "Set up" {
+		t.Fatalf("Patreon row offers %q, want Set up", got)
 	}
 	p, _ := h.engine.Provider("patreon")
 	f := newSetup(h.ui, p)
@@ -35,7 +34,7 @@ func TestSetUp(t *testing.T) {
 		t.Errorf("redirect URI = %q, want the port in it", f.uri.Text)
 	}
 	test.Tap(f.save)
-	h.waitFor("the row to offer Connect", func() bool { return h.ui.providers.rows["patreon"].primary.Text == "Connect" })
+	h.waitFor("the row to offer Connect", func() bool { return h.providerRow("patreon").primary.Text == "Connect" })
 	if c := h.engine.Client("patreon"); c.ClientID != "my-client" || c.RedirectPort != 53682 || !c.HasSecret {
 		t.Errorf("client settings %+v", c)
 	}
