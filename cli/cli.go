@@ -43,6 +43,7 @@ var commands = []command{
 	{"accounts", "[--json]", "list connected accounts and their token status", runAccounts},
 	{"token", "ACCOUNT [--min-valid DURATION] [--format bare|header|json] [--refresh]", "print a valid access token (or API key), refreshing it first when needed", runToken},
 	{"exec", "[-a ACCOUNT[=VAR]]... [--min-valid DURATION] -- COMMAND [ARG]...", "run a command with the accounts' tokens in its environment (never in its arguments); it exits with the command's status", runExec},
+	{"proxy", "[--listen 127.0.0.1:PORT] [--socket PATH] [--print-key]", "serve the accounts' APIs on this computer with their tokens put in: /ACCOUNT/path goes to the provider's API", runProxy},
 	{"disconnect", "ACCOUNT", "revoke an account's tokens at the provider and remove it", runDisconnect},
 }
 

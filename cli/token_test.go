@@ -16,7 +16,8 @@ import (
 )
 
 // connected returns a config directory with one OAuth account, demo/7
-// (token at-cli, 1 h, refreshed by the stub provider), and one pasted key
+// (token at-cli, 1 h, refreshed by the stub provider, which is also its
+// api_base), and one pasted key
 // of provider "keyed", keyed/k1 (key key-123, sent in X-Key after "Key ").
 // The accounts are imported rather than connected: the command line's
 // sign-in is TestCommandLine's.
@@ -25,10 +26,9 @@ func connected(t *testing.T) string {
 	keyring.MockInit()
 	srv := provider(t)
 	dir := t.TempDir()
-	file := fmt.Sprintf(`{"providers":[{"id":"demo","name":"Demo","client_id":"cid","authorize_url":%q,"token_url":%q,
+	file := fmt.Sprintf(`{"providers":[{"id":"demo","name":"Demo","client_id":"cid","authorize_url":%q,"token_url":%q,"api_base":%q,
 		"profile":{"url":%q,"id":"id","name":"name","email":"email"}},
-		{"id":"keyed","name":"Keyed","mode":"api_key","api_key":{"header":"X-Key","prefix":"Key "}}]}`, srv.URL+"/authorize", srv.URL+"/token", srv.URL+"/me")
-	file = strings.Replace(file, "keyed", "keyed", 1)
+		{"id":"keyed","name":"Keyed","mode":"api_key","api_key":{"header":"X-Key","prefix":"Key "}}]}`, srv.URL+"/authorize", srv.URL+"/token", srv.URL, srv.URL+"/me")
 	if err := os.WriteFile(filepath.Join(dir, "providers.json"), []byte(file), 0o600); err != nil {
 		t.Fatal(err)
 	}
