@@ -130,7 +130,9 @@ func TestExecForwardsSignals(t *testing.T) {
 			// at once, not after a foreground sleep.
 			script := tt.script + "\necho ready\nwhile :; do sleep 0.05 & wait $!; done"
 			done := make(chan int, 1)
-			go func() { done <- Run(context.Background(), env, []string{"exec", "-a", "demo", "--", "sh", "-c", script}) }()
+			go func() {
+				done <- Run(context.Background(), env, []string{"exec", "-a", "demo", "--", "sh", "-c", script})
+			}()
 			for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), "ready"); time.Sleep(5 * time.Millisecond) {
 				if time.Now().After(deadline) {
 					t.Fatalf("the command never started: %q %q", out.String(), errOut.String())
