@@ -11,13 +11,15 @@ import (
 	"github.com/keyport/keyport/internal/human"
 )
 
-// settingsScreen edits the preferences: the clipboard clear delay and
-// whether closing the window keeps Keyport running in the tray. Changes
-// apply at once. Its methods run on the UI goroutine.
+// settingsScreen edits the preferences: the clipboard clear delay,
+// whether closing the window keeps Keyport running in the tray, and the
+// local API proxy. Changes apply at once. Its methods run on the UI
+// goroutine.
 type settingsScreen struct {
 	deps   *App
 	delay  *widget.Select
 	tray   *widget.Check
+	proxy  *proxySettings
 	dialog *dialog.CustomDialog
 }
 
@@ -44,9 +46,12 @@ func newSettings(deps *App) *settingsScreen {
 	}
 	note.Importance = widget.LowImportance
 	note.Wrapping = fyne.TextWrapWord
+	var proxyBox fyne.CanvasObject
+	s.proxy, proxyBox = newProxySettings(deps.proxy)
 	form := widget.NewForm(
 		widget.NewFormItem("Clear copied secrets after", s.delay),
 		widget.NewFormItem("", container.NewVBox(s.tray, note)),
+		widget.NewFormItem("", proxyBox),
 	)
 	s.dialog = dialog.NewCustom("Settings", "Close", form, deps.win)
 	s.dialog.Resize(fyne.NewSize(520, 0))
