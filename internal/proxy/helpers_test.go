@@ -44,6 +44,13 @@ func newFakeEngine(base string) *fakeEngine {
 	}}
 }
 
+func (f *fakeEngine) Account(key string) (auth.Account, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	a, ok := f.accounts[key]
+	return a, ok
+}
+
 func (f *fakeEngine) FindAccount(q string) (auth.Account, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -32,6 +32,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/keyport/keyport/auth"
@@ -41,6 +42,9 @@ import (
 // Engine is what the proxy needs of *auth.Engine; tests pass a fake. Its
 // methods must be safe for concurrent use.
 type Engine interface {
+	// Account returns the account with key (PROVIDER/ID), reading only
+	// memory.
+	Account(key string) (auth.Account, bool)
 	// FindAccount resolves an account as `keyport token` does: a key
 	// (PROVIDER/ID), a provider id with one account, an email or a name.
 	FindAccount(query string) (auth.Account, error)
@@ -95,12 +99,32 @@ func New(e Engine, key string, log *slog.Logger, transport http.RoundTripper) *P
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:       rewrite,
 		Transport:     up,
-		FlushInterval: -1, // pass every write on at once: server-sent events, long downloads
+		FlushInterval: flushEvery,
+		BufferPool:    buffers{},
 		ErrorHandler:  p.upstreamFailed,
 		ErrorLog:      slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	return p
 }
+
+// flushEvery bounds how long a response with a declared length waits in
+// the proxy's buffers before it is passed on, when the provider sends it
+// slowly. Responses that stream (server-sent events, or of unknown length,
+// as large downloads often are) ReverseProxy passes on at every write
+// whatever this is. A FlushInterval of -1 would do that for every response
+// too, at the cost of a goroutine and a write of its own for the headers of
+// each one (the proxy's largest cost per request, bench/FINDINGS.md).
+const flushEvery = 100 * time.Millisecond
+
+// buffers lends ReverseProxy its 32 KiB copy buffers, which it would
+// otherwise allocate for every response: most of the garbage a request
+// makes.
+type buffers struct{}
+
+var bufferPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+func (buffers) Get() []byte  { return *bufferPool.Get().(*[]byte) }
+func (buffers) Put(b []byte) { bufferPool.Put(&b) }
 
 // route is what the checks found for one request, for rewrite and the
 // upstream transport.
@@ -142,10 +166,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &recorder{ResponseWriter: w}
 	var account string
-	defer func() {
-		h.p.log.Info("proxy", "method", boundary.Text(r.Method, 20), "account", account, "path", boundary.Text(r.URL.Path, 200),
-			"status", rec.status(), "duration", time.Since(start).Round(time.Microsecond))
-	}()
+	defer func() { h.p.logRequest(r, account, rec.status(), start) }()
 	if code, msg := h.refuse(r); code != 0 {
 		if code == http.StatusProxyAuthRequired {
 			rec.Header().Set("Proxy-Authenticate", `Bearer realm="keyport"`)
@@ -160,6 +181,20 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	account = rt.key
 	h.p.rp.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), routeKey{}, rt)))
+}
+
+// logRequest writes the request's line: method, account, path without
+// the query, status, duration. The record is made by hand, without the
+// caller's program counter that Logger.Info would look up each time.
+func (p *Proxy) logRequest(r *http.Request, account string, status int, start time.Time) {
+	if !p.log.Enabled(r.Context(), slog.LevelInfo) {
+		return
+	}
+	rec := slog.NewRecord(time.Now(), slog.LevelInfo, "proxy", 0)
+	rec.AddAttrs(slog.String("method", boundary.Text(r.Method, 20)), slog.String("account", account),
+		slog.String("path", boundary.Text(r.URL.Path, 200)), slog.Int("status", status),
+		slog.Duration("duration", time.Since(start).Round(time.Microsecond)))
+	_ = p.log.Handler().Handle(r.Context(), rec)
 }
 
 // refuse checks what makes a request one for this proxy at all, before
@@ -248,7 +283,7 @@ func (p *Proxy) account(escaped string) (string, string, error) {
 	find := func() (string, string, error) {
 		if len(segs) > 1 && segs[1] != "" {
 			if two, err := url.PathUnescape(segs[1]); err == nil {
-				if a, err := p.eng.FindAccount(one + "/" + two); err == nil && a.Key() == one+"/"+two {
+				if a, ok := p.eng.Account(one + "/" + two); ok {
 					return a.Key(), restAfter(trimmed, 2), nil
 				}
 			}

@@ -1,52 +1,62 @@
 package proxy
 
 import (
-	"bufio"
 	"context"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 )
 
-// Each event the provider flushes reaches the caller before the provider
-// writes the next: the proxy buffers no response.
+// Each part the provider flushes reaches the caller before the provider
+// writes the next, whether the response is server-sent events, of unknown
+// length (a download streamed as it is made) or of declared length but
+// sent slowly: the proxy holds no response back.
 func TestStreamsResponses(t *testing.T) {
-	f := newFixture(t)
-	read := make(chan struct{})
-	f.api.on("/v1/events", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/event-stream")
-		for i := range 3 {
-			io.WriteString(w, "data: "+string(rune('1'+i))+"\n\n")
-			w.(http.Flusher).Flush()
-			select {
-			case <-read: // the caller has it
-			case <-r.Context().Done():
-				return
+	const part = "data: 1\n\n"
+	for _, kind := range []string{"text/event-stream", "application/x-ndjson", "declared length"} {
+		t.Run(kind, func(t *testing.T) {
+			f := newFixture(t)
+			read := make(chan struct{})
+			f.api.on("/v1/events", func(w http.ResponseWriter, r *http.Request) {
+				if kind == "declared length" {
+					w.Header().Set("Content-Type", "application/octet-stream")
+					w.Header().Set("Content-Length", strconv.Itoa(3*len(part)))
+				} else {
+					w.Header().Set("Content-Type", kind)
+				}
+				for range 3 {
+					io.WriteString(w, part)
+					w.(http.Flusher).Flush()
+					select {
+					case <-read: // the caller has it
+					case <-r.Context().Done():
+						return
+					}
+				}
+			})
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, f.srv.URL()+"/api/events", nil)
+			req.Header.Set(KeyHeader, testKey)
+			resp, err := f.tcp.Do(req)
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, f.srv.URL()+"/api/events", nil)
-	req.Header.Set(KeyHeader, testKey)
-	resp, err := f.tcp.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	lines := bufio.NewReader(resp.Body)
-	for i := range 3 {
-		line, err := lines.ReadString('\n')
-		if err != nil {
-			t.Fatalf("event %d: %v (the proxy held the stream back)", i+1, err)
-		}
-		if want := "data: " + string(rune('1'+i)) + "\n"; line != want {
-			t.Fatalf("event %d: %q, want %q", i+1, line, want)
-		}
-		lines.ReadString('\n')
-		read <- struct{}{}
+			defer resp.Body.Close()
+			buf := make([]byte, len(part))
+			for i := range 3 {
+				if _, err := io.ReadFull(resp.Body, buf); err != nil {
+					t.Fatalf("part %d: %v (the proxy held the response back)", i+1, err)
+				}
+				if string(buf) != part {
+					t.Fatalf("part %d: %q", i+1, buf)
+				}
+				read <- struct{}{}
+			}
+		})
 	}
 }
 
