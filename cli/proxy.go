@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/keyport/keyport/internal/applog"
 	"github.com/keyport/keyport/internal/proxy"
 )
 
@@ -35,7 +36,11 @@ func runProxy(ctx context.Context, env Env, fs *flag.FlagSet, args []string) err
 		_, err := fmt.Fprintln(env.Out, key)
 		return err
 	}
-	requests := slog.New(slog.NewTextHandler(env.Err, nil)) // a line per request, whether or not -v
+	// A line per request, whether or not -v; written out every 100 ms, so
+	// a line costs a request no write of its own.
+	lines := applog.NewLines(env.Err, 100*time.Millisecond)
+	defer lines.Close()
+	requests := slog.New(slog.NewTextHandler(lines, nil))
 	srv, err := proxy.New(e, key, requests, nil).Start(proxy.Config{Listen: *listen, Socket: *socket})
 	if err != nil {
 		return err
