@@ -124,8 +124,11 @@ func (f *Flow) complete(q url.Values) (Account, error) {
 	if err != nil {
 		return Account{}, err
 	}
-	acct, raw, err := fetchProfile(ctx, f.e.http.profile, f.p, "Authorization", authorization(tok.Type(), tok.AccessToken))
-	if err != nil {
+	var acct Account
+	var raw []byte
+	if f.p.Profile.URL == "" && len(f.params) > 0 {
+		acct = accountOfParams(f.p, f.params) // the account is the shop, site or tenant itself
+	} else if acct, raw, err = fetchProfile(ctx, f.e.http.profile, f.p, "Authorization", authorization(tok.Type(), tok.AccessToken)); err != nil {
 		return Account{}, err
 	}
 	if err := f.checkUserinfoSub(sub, raw); err != nil {

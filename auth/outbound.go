@@ -33,11 +33,38 @@ type outbound struct {
 }
 
 func newOutbound(base *http.Client) outbound {
+	base = withUserAgent(base)
 	return outbound{
 		secret:  boundary.Client(base, boundary.NoRedirects),
 		profile: boundary.Client(base, boundary.SameOrigin),
 		public:  boundary.LimitBodies(boundary.Client(base, boundary.SameOrigin), maxMetadataBytes),
 	}
+}
+
+// userAgent names Keyport in every request to a provider: some ask for a
+// descriptive one (Patreon, Reddit) and throttle or refuse generic ones.
+const userAgent = "Keyport/1 (+https://github.com/keyport/keyport)"
+
+// withUserAgent returns a copy of base that sends userAgent unless a
+// request names its own.
+func withUserAgent(base *http.Client) *http.Client {
+	c := *base
+	rt := c.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	c.Transport = agentTransport{rt}
+	return &c
+}
+
+type agentTransport struct{ rt http.RoundTripper }
+
+func (t agentTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Header.Get("User-Agent") == "" {
+		req = req.Clone(req.Context())
+		req.Header.Set("User-Agent", userAgent)
+	}
+	return t.rt.RoundTrip(req)
 }
 
 // tokenClient returns the client for p's token endpoint: the secret client,

@@ -1,8 +1,6 @@
 package ui
 
 import (
-	"net/url"
-
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
@@ -34,8 +32,8 @@ func newAPIKeyForm(deps *App, p auth.Provider) *apiKeyForm {
 		help.Wrapping = fyne.TextWrapWord
 		content.Add(help)
 	}
-	if u, err := url.Parse(p.RegisterURL); err == nil {
-		if l := deps.link("Open "+u.Host, p.RegisterURL); l != nil {
+	if reg := deps.registerURL(p); reg != "" {
+		if l := deps.link("Open "+hostOf(reg), reg); l != nil {
 			content.Add(l)
 		}
 	}

@@ -214,6 +214,29 @@ func (u *App) link(text, raw string) *widget.Hyperlink {
 	return l
 }
 
+// registerURL is the provider's register page with its params filled from
+// the set-up (a self-hosted server's own page), or "" when a param has no
+// value yet.
+func (u *App) registerURL(p auth.Provider) string {
+	values, err := p.ParamValues(u.engine.Client(p.ID).Params)
+	if err != nil {
+		return ""
+	}
+	filled, err := p.WithParams(values)
+	if err != nil {
+		return ""
+	}
+	return filled.RegisterURL
+}
+
+// hostOf is the host of a link, for its label.
+func hostOf(raw string) string {
+	if u, err := url.Parse(raw); err == nil {
+		return u.Host
+	}
+	return raw
+}
+
 // providerName returns a provider's display name, or its id if unknown.
 func (u *App) providerName(id string) string {
 	if p, ok := u.engine.Provider(id); ok {

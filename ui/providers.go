@@ -21,14 +21,15 @@ import (
 // action that fits the provider (Connect, Set up, Paste token) or, while a
 // sign-in runs, the waiting state. Its methods run on the UI goroutine.
 type providersScreen struct {
-	deps    *App
-	search  *widget.Entry
-	list    *widget.List
-	shown   []auth.Provider         // what the list shows, filtered and ordered
-	signins map[string]*signin      // providers with a sign-in in progress
-	bound   map[string]*providerRow // provider id → the row drawing it now
-	heights map[string]float32      // provider id → its row height, when not the default
-	content fyne.CanvasObject
+	deps      *App
+	search    *widget.Entry
+	list      *widget.List
+	shown     []auth.Provider         // what the list shows, filtered and ordered
+	signins   map[string]*signin      // providers with a sign-in in progress
+	bound     map[string]*providerRow // provider id → the row drawing it now
+	heights   map[string]float32      // provider id → its row height, when not the default
+	rowHeight float32                 // the default row height
+	content   fyne.CanvasObject
 }
 
 // signin is one sign-in in progress from the window.
@@ -87,12 +88,11 @@ func (s *providersScreen) relayout() {
 	if s.list == nil {
 		return
 	}
+	if s.rowHeight == 0 {
+		s.rowHeight = newProviderRow(s).MinSize().Height
+	}
 	for i, p := range s.shown {
-		if h, ok := s.heights[p.ID]; ok {
-			s.list.SetItemHeight(i, h)
-		} else {
-			s.list.SetItemHeight(i, 0) // the template's height
-		}
+		s.list.SetItemHeight(i, cmp.Or(s.heights[p.ID], s.rowHeight))
 	}
 	s.list.Refresh()
 }
@@ -165,6 +165,7 @@ func newProviderRow(s *providersScreen) *providerRow {
 		container.NewCenter(container.NewHBox(r.second, r.primary, r.more)), container.New(tightVBox{}, r.name, r.sub))
 	r.waitBox = container.NewVBox(container.NewBorder(nil, nil, nil, container.NewCenter(r.cancel), r.waiting),
 		container.NewHBox(r.copyLink, r.paste))
+	r.waitBox.Hide() // shown while the bound provider's sign-in runs
 	r.ExtendBaseWidget(r)
 	return r
 }
@@ -172,7 +173,7 @@ func newProviderRow(s *providersScreen) *providerRow {
 // CreateRenderer lays the row out: the idle line, or below it the waiting
 // state of a sign-in.
 func (r *providerRow) CreateRenderer() fyne.WidgetRenderer {
-	return widget.NewSimpleRenderer(container.NewVBox(r.idleBox, r.waitBox, widget.NewSeparator()))
+	return widget.NewSimpleRenderer(container.NewVBox(r.idleBox, r.waitBox))
 }
 
 // bind draws provider p: its icon, name, how it connects, its actions, and

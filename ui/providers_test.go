@@ -74,3 +74,17 @@ func TestProviderListVirtualised(t *testing.T) {
 		t.Errorf("%d rows built for %d providers", rows, len(s.shown))
 	}
 }
+
+// TestProviderRowHeights checks an idle row is as tall as its one line and
+// a waiting row grows to show the waiting state.
+func TestProviderRowHeights(t *testing.T) {
+	h := newHarness(t, t.TempDir())
+	s := h.ui.providers
+	idle := newProviderRow(s)
+	if got, want := s.rowHeight, idle.idleBox.MinSize().Height; got > want+20 {
+		t.Errorf("an idle row is %v tall, its line %v", got, want)
+	}
+	if w := s.waitHeight(); w <= s.rowHeight {
+		t.Errorf("a waiting row is %v tall, an idle one %v", w, s.rowHeight)
+	}
+}

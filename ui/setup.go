@@ -91,8 +91,8 @@ func newSetup(deps *App, p auth.Provider) *setupForm {
 	}
 	intro.Wrapping = fyne.TextWrapWord
 	content := container.NewVBox(intro)
-	if u, err := url.Parse(p.RegisterURL); err == nil {
-		if l := deps.link("Register a client at "+u.Host, p.RegisterURL); l != nil {
+	if reg := deps.registerURL(p); reg != "" {
+		if l := deps.link("Register a client at "+hostOf(reg), reg); l != nil {
 			content.Add(l)
 		}
 	}
