@@ -84,7 +84,10 @@ func TestProviderRowHeights(t *testing.T) {
 	if got, want := s.rowHeight, idle.idleBox.MinSize().Height; got > want+20 {
 		t.Errorf("an idle row is %v tall, its line %v", got, want)
 	}
-	if w := s.waitHeight(); w <= s.rowHeight {
-		t.Errorf("a waiting row is %v tall, an idle one %v", w, s.rowHeight)
+	if w, wc := s.waitHeight(false), s.waitHeight(true); w <= s.rowHeight || wc <= w {
+		t.Errorf("a waiting row is %v tall, with the button for a code %v, an idle one %v", w, wc, s.rowHeight)
+	}
+	if c := s.codeHeight(); c <= s.waitHeight(false) {
+		t.Errorf("a row showing a code is %v tall, an idle one %v", c, s.rowHeight)
 	}
 }
