@@ -50,6 +50,7 @@ func newSettings(deps *App) *settingsScreen {
 	)
 	s.dialog = dialog.NewCustom("Settings", "Close", form, deps.win)
 	s.dialog.Resize(fyne.NewSize(520, 0))
+	dialogKeys(deps.win, s.dialog, nil)
 	return s
 }
 

@@ -23,9 +23,9 @@ import (
 type setupForm struct {
 	deps     *App
 	p        auth.Provider
-	clientID *widget.Entry
-	secret   *widget.Entry
-	port     *widget.Entry
+	clientID *formEntry
+	secret   *formEntry
+	port     *formEntry
 	uri      *widget.Label
 	problem  *widget.Label
 	save     *widget.Button
@@ -35,7 +35,7 @@ type setupForm struct {
 // newSetup builds the form, filled with the provider's current settings.
 func newSetup(deps *App, p auth.Provider) *setupForm {
 	c := deps.engine.Client(p.ID)
-	f := &setupForm{deps: deps, p: p, clientID: widget.NewEntry(), secret: widget.NewPasswordEntry(), port: widget.NewEntry()}
+	f := &setupForm{deps: deps, p: p, clientID: newFormEntry(false), secret: newFormEntry(true), port: newFormEntry(false)}
 	f.clientID.SetText(c.ClientID)
 	switch {
 	case c.HasSecret:
@@ -93,6 +93,7 @@ func newSetup(deps *App, p auth.Provider) *setupForm {
 	f.dialog = dialog.NewCustomWithoutButtons("Set up "+p.Name, content, deps.win)
 	f.dialog.SetButtons([]fyne.CanvasObject{widget.NewButton("Cancel", f.dialog.Hide), f.save})
 	f.dialog.Resize(fyne.NewSize(600, 0))
+	dialogKeys(deps.win, f.dialog, press(f.save), f.clientID, f.secret, f.port)
 	return f
 }
 
