@@ -110,6 +110,7 @@ func New(a fyne.App, e *auth.Engine, o Options) *App {
 		prefs: settings{p: a.Preferences(), trayDefault: trayAvailable(a)}, icons: iconCache{},
 		views: map[string]*accountView{}, wake: make(chan struct{}, 1), reloads: make(chan struct{}, 1), reload: e.Reload}
 	a.SetIcon(appIcon)
+	a.Settings().SetTheme(newTheme())
 	u.win = a.NewWindow("Keyport")
 	u.clip = &secretClip{app: a, after: o.AfterFunc, do: u.do, delay: u.prefs.ClipboardClear}
 	u.avatars = newAvatars(ctx, boundary.Client(o.HTTPClient, boundary.SameOrigin), u.do, func(string) { u.tick() })
