@@ -30,6 +30,11 @@ import (
 // was asked to come forward and said it would. The caller's work is done.
 var ErrRunning = errors.New("already running; its window was brought forward")
 
+// ErrNoAnswer is wrapped by Claim's error when another process holds the
+// name but does not answer (it hangs): starting a second holder then
+// would be the race this package prevents.
+var ErrNoAnswer = errors.New("does not answer")
+
 // answerWait bounds how long Claim waits for the holder to answer; a
 // holder still starting up answers once it listens.
 var answerWait = 10 * time.Second
@@ -111,7 +116,7 @@ func Claim(dir, name string) (*Instance, error) {
 			return nil, ErrRunning
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("another Keyport holds %s but does not answer (%w): quit it, or end its process, and start Keyport again", lock.Path(), lastErr)
+			return nil, fmt.Errorf("another Keyport holds %s but %w (%w): quit it, or end its process, and start Keyport again", lock.Path(), ErrNoAnswer, lastErr)
 		}
 		time.Sleep(50 * time.Millisecond) // the holder is starting, or has just quit
 	}

@@ -249,7 +249,7 @@ func TestHolderThatDoesNotAnswer(t *testing.T) {
 				in.Close()
 				t.Fatal("Claim took the name from a holder that still holds the lock")
 			}
-			if errors.Is(err, ErrRunning) || !strings.Contains(err.Error(), "does not answer") || !strings.Contains(err.Error(), "quit it") {
+			if errors.Is(err, ErrRunning) || !errors.Is(err, ErrNoAnswer) || !strings.Contains(err.Error(), "quit it") {
 				t.Fatalf("Claim: %v, want an error saying the holder does not answer and what to do", err)
 			}
 		})
