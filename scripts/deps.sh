@@ -21,7 +21,7 @@ test_pkgs+=(desktop-file-utils) # desktop-file-validate checks the autostart ent
 # The Windows window program: Fyne's cgo parts cross-compiled with
 # mingw-w64. make test compiles it (so code behind build tags cannot rot),
 # make release ships it.
-release_pkgs=(gcc-mingw-w64-x86-64 zip)
+release_pkgs=(gcc-mingw-w64-x86-64 zip unzip)
 
 case "${1:-}" in
 run) want=("${run_pkgs[@]}") ;;

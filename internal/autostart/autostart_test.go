@@ -3,6 +3,8 @@ package autostart
 import (
 	"encoding/xml"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -158,5 +160,33 @@ func TestRunCommand(t *testing.T) {
 	}
 	if runKey != `Software\Microsoft\Windows\CurrentVersion\Run` {
 		t.Errorf("runKey = %s: not the per-user Run key", runKey)
+	}
+}
+
+// The macOS entry, written through the same file code on this machine:
+// ~/Library/LaunchAgents/ID.plist holds launchAgent's text, and turning it
+// off removes it.
+func TestLaunchAgentFile(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	m, err := launchAgentManager(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.SetEnabled(true); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(home, "Library", "LaunchAgents", "io.keyport.app.plist")
+	if got, err := os.ReadFile(path); err != nil || string(got) != string(launchAgent(plain)) {
+		t.Fatalf("LaunchAgent file: %v\n%s", err, got)
+	}
+	if on, err := m.Enabled(); !on || err != nil {
+		t.Errorf("Enabled = %v, %v; want true", on, err)
+	}
+	if err := m.SetEnabled(false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("the LaunchAgent is still there: %v", err)
 	}
 }

@@ -1,5 +1,3 @@
-//go:build !windows && !darwin
-
 package autostart
 
 import (
@@ -24,7 +22,7 @@ func TestXDGEntryForReal(t *testing.T) {
 	t.Setenv("XDG_CONFIG_HOME", config)
 	e := plain
 	e.Exec = `/home/ann/My Apps/$keyport\100%/keyport-window` // every level of quoting at once
-	m, err := New(e)
+	m, err := xdgManager(e)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +68,7 @@ func TestXDGDefaultFolder(t *testing.T) {
 	home := t.TempDir()
 	t.Setenv("HOME", home)
 	t.Setenv("XDG_CONFIG_HOME", "")
-	m, err := New(plain)
+	m, err := xdgManager(plain)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -319,8 +319,8 @@ func TestName(t *testing.T) {
 	if a == b || a == "window" || !strings.HasPrefix(a, "window-") {
 		t.Errorf("two configurations named %q and %q", a, b)
 	}
-	if Name("window", "/x", "") != Name("window", "/x", "") {
-		t.Error("one configuration, two names")
+	if again := Name("window", "/home/ann/.config/demo", ""); again != a {
+		t.Errorf("one configuration, two names: %q and %q", a, again)
 	}
 	if Name("window", "a", "b") == Name("window", "ab", "") {
 		t.Error("the parts run together")
