@@ -1,9 +1,9 @@
 // Command keyport-window is Keyport's window. The desktop entry starts it
 // directly; `keyport` with no command starts it too; the login entry
 // starts it with --hidden, in the tray. One runs per configuration: a
-// second start brings the running window forward and exits 0. The terminal commands
-// live in `keyport`, which links no Fyne, so `keyport token` starts in the
-// time a keychain lookup takes (docs/BENCHMARKS.md).
+// second start brings the running window forward and exits 0. The
+// terminal commands live in `keyport`, which links no Fyne, so `keyport
+// token` starts in the time a keychain lookup takes (docs/BENCHMARKS.md).
 package main
 
 import (
