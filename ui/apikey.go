@@ -14,7 +14,7 @@ import (
 type apiKeyForm struct {
 	deps    *App
 	p       auth.Provider
-	key     *widget.Entry
+	key     *formEntry
 	problem *widget.Label
 	connect *widget.Button
 	dialog  *dialog.CustomDialog
@@ -22,10 +22,9 @@ type apiKeyForm struct {
 
 // newAPIKeyForm builds the form.
 func newAPIKeyForm(deps *App, p auth.Provider) *apiKeyForm {
-	f := &apiKeyForm{deps: deps, p: p, key: widget.NewPasswordEntry()}
+	f := &apiKeyForm{deps: deps, p: p, key: newFormEntry(true)}
 	label := p.APIKey.KeyLabel()
 	f.key.SetPlaceHolder(sentence(label))
-	f.key.OnSubmitted = func(string) { f.onConnect() }
 	content := container.NewVBox()
 	if p.APIKey != nil && p.APIKey.Help != "" {
 		help := widget.NewLabel(p.APIKey.Help)
@@ -52,6 +51,7 @@ func newAPIKeyForm(deps *App, p auth.Provider) *apiKeyForm {
 	f.dialog = dialog.NewCustomWithoutButtons("Paste your "+p.Name+" "+label, content, deps.win)
 	f.dialog.SetButtons([]fyne.CanvasObject{widget.NewButton("Cancel", f.dialog.Hide), f.connect})
 	f.dialog.Resize(fyne.NewSize(520, 0))
+	dialogKeys(deps.win, f.dialog, press(f.connect), f.key)
 	return f
 }
 

@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/keyport/keyport/auth"
+	"github.com/keyport/keyport/internal/autostart"
 	"github.com/keyport/keyport/internal/boundary"
 )
 
@@ -34,6 +35,12 @@ type Options struct {
 	HTTPClient *http.Client
 	// Now is the clock of the relative times shown. Default: time.Now.
 	Now func() time.Time
+	// Autostart turns starting at login on and off (Settings); nil: the
+	// setting is not offered.
+	Autostart autostart.Manager
+	// Hidden starts Keyport in the system tray without showing the window
+	// (as at login), where there is a tray; without one the window shows.
+	Hidden bool
 
 	// do runs f on the UI goroutine without waiting; fyne.Do unless a test
 	// pumps the work itself.
@@ -54,6 +61,8 @@ type App struct {
 	open   func(*url.URL) error               // the browser, behind boundary.GuardOpen
 
 	prefs     settings
+	autostart autostart.Manager // Options.Autostart
+	hidden    bool              // Options.Hidden
 	clip      *secretClip
 	icons     iconCache
 	avatars   *avatars
@@ -108,8 +117,10 @@ func New(a fyne.App, e *auth.Engine, o Options) *App {
 	ctx, cancel := context.WithCancel(context.Background())
 	u := &App{app: a, engine: e, ctx: ctx, cancel: cancel, do: o.do, now: o.Now, after: o.AfterFunc, open: boundary.GuardOpen(a.OpenURL),
 		prefs: settings{p: a.Preferences(), trayDefault: trayAvailable(a)}, icons: iconCache{},
-		views: map[string]*accountView{}, wake: make(chan struct{}, 1), reloads: make(chan struct{}, 1), reload: e.Reload}
+		views: map[string]*accountView{}, wake: make(chan struct{}, 1), reloads: make(chan struct{}, 1), reload: e.Reload,
+		autostart: o.Autostart, hidden: o.Hidden}
 	a.SetIcon(appIcon)
+	a.Settings().SetTheme(newTheme())
 	u.win = a.NewWindow("Keyport")
 	u.clip = &secretClip{app: a, after: o.AfterFunc, do: u.do, delay: u.prefs.ClipboardClear}
 	u.avatars = newAvatars(ctx, boundary.Client(o.HTTPClient, boundary.SameOrigin), u.do, func(string) { u.tick() })
@@ -166,9 +177,12 @@ func (u *App) reloader() {
 	}
 }
 
-// ShowAndRun shows the window and runs the app until it quits.
+// ShowAndRun shows the window (unless Options.Hidden and there is a tray)
+// and runs the app until it quits.
 func (u *App) ShowAndRun() {
-	u.win.Show()
+	if !u.hidden || !trayAvailable(u.app) {
+		u.win.Show()
+	}
 	u.startTray()
 	u.app.Run()
 }
@@ -244,6 +258,10 @@ func (u *App) providerName(id string) string {
 	}
 	return id
 }
+
+// Show brings the main window forward, as a second start of Keyport asks.
+// It is for goroutines other than the UI's; it returns at once.
+func (u *App) Show() { u.do(u.show) }
 
 // show brings the main window back, from the tray or an account view.
 func (u *App) show() {
