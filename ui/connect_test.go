@@ -258,3 +258,50 @@ func TestConnectWithCode(t *testing.T) {
 		t.Errorf("after Cancel: %d accounts, message %q", len(h.ui.accounts.accounts), h.ui.info.Text)
 	}
 }
+
+// The redirect URL dialog answers the keyboard like the other forms:
+// Escape closes it and leaves the sign-in waiting, Enter in the field
+// completes the sign-in with the pasted address.
+func TestPasteRedirectKeys(t *testing.T) {
+	h, srv := newLocalHarness(t)
+	row := func() *providerRow { return h.providerRow("local") }
+	test.Tap(row().primary)
+	h.waitFor("the flow to start", func() bool { return row().flow != nil && !row().paste.Disabled() })
+	test.Tap(row().paste)
+	if !dialogShown(h.ui.win) {
+		t.Fatal("Paste redirect URL… opened no dialog")
+	}
+	key(h.ui.win, fyne.KeyEscape)
+	if dialogShown(h.ui.win) || row().stop == nil {
+		t.Fatalf("after Escape: dialog shown %v, still waiting %v", dialogShown(h.ui.win), row().stop != nil)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	back, err := srv.SignIn(ctx, row().flow.URL(), "demo", "demo", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	test.Tap(row().paste)
+	entry, ok := h.ui.win.Canvas().Focused().(*formEntry)
+	if !ok {
+		entry = findFormEntry(h.ui.win.Canvas().Overlays().Top())
+		h.ui.win.Canvas().Focus(entry)
+	}
+	test.Type(entry, back.String())
+	key(h.ui.win, fyne.KeyReturn)
+	h.waitFor("the pasted sign-in to connect", func() bool { return row().stop == nil && len(h.ui.accounts.accounts) == 1 })
+	if dialogShown(h.ui.win) {
+		t.Error("the dialog stayed open after Enter")
+	}
+}
+
+// findFormEntry returns the first formEntry in o's tree.
+func findFormEntry(o fyne.CanvasObject) *formEntry {
+	for _, c := range test.LaidOutObjects(o) {
+		if e, ok := c.(*formEntry); ok {
+			return e
+		}
+	}
+	return nil
+}

@@ -363,7 +363,7 @@ func (r *providerRow) onPaste() {
 	if f == nil {
 		return
 	}
-	entry := widget.NewEntry()
+	entry := newFormEntry(false)
 	entry.SetPlaceHolder(f.RedirectURI() + "?code=…")
 	item := widget.NewFormItem("Redirect URL", entry)
 	item.HintText = "When the browser cannot reach Keyport (another machine, SSH), copy the address it ended on."
@@ -371,8 +371,9 @@ func (r *providerRow) onPaste() {
 		if !ok {
 			return
 		}
+		pasted := entry.Text // read here: the goroutine must not touch the widget
 		go func() {
-			if err := f.Paste(entry.Text); err != nil {
+			if err := f.Paste(pasted); err != nil {
 				select {
 				case <-f.Done(): // the flow ended: its outcome is reported by onConnect
 				default:
@@ -382,5 +383,6 @@ func (r *providerRow) onPaste() {
 		}()
 	}, r.s.deps.win)
 	d.Resize(fyne.NewSize(560, 0))
+	dialogKeys(r.s.deps.win, d, d.Submit, entry)
 	d.Show()
 }

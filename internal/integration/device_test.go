@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"os"
 	"os/exec"
 	"regexp"
@@ -148,9 +147,10 @@ func TestDeviceCancel(t *testing.T) {
 
 // deviceLines reads `keyport connect --device`'s standard error up to the
 // line that says it waits, and returns its indented lines (the page, the
-// code, the page with the code filled in) and all it read. The rest of
-// stderr is drained into rest, which is complete once the command exited.
-func deviceLines(t *testing.T, c *exec.Cmd) (indented []string, head string, rest *bytes.Buffer) {
+// code, the page with the code filled in) and all it read. rest reads
+// the remainder of stderr to its end (the command's exit): call it before
+// c.Wait, which closes the pipe.
+func deviceLines(t *testing.T, c *exec.Cmd) (indented []string, head string, rest func() string) {
 	t.Helper()
 	stderr, err := c.StderrPipe()
 	if err != nil {
@@ -171,9 +171,13 @@ func deviceLines(t *testing.T, c *exec.Cmd) (indented []string, head string, res
 			break
 		}
 	}
-	rest = &bytes.Buffer{}
-	go io.Copy(rest, stderr)
-	return indented, b.String(), rest
+	return indented, b.String(), func() string {
+		var tail strings.Builder
+		for sc.Scan() { // the scanner may hold more than it returned
+			tail.WriteString(sc.Text() + "\n")
+		}
+		return tail.String()
+	}
 }
 
 // `keyport connect --device` prints the page, the code and the page with
@@ -185,7 +189,7 @@ func TestCLIDevice(t *testing.T) {
 	c := v.cmd(ctx, "connect", "local", "--device")
 	var out bytes.Buffer
 	c.Stdout = &out
-	lines, head, _ := deviceLines(t, c)
+	lines, head, rest := deviceLines(t, c)
 	if len(lines) != 3 || !strings.HasPrefix(lines[0], v.srv.Issuer) || lines[2] != lines[0]+"?user_code="+lines[1] ||
 		!strings.Contains(head, "The code works for 10 min.") {
 		t.Fatalf("keyport connect --device printed:\n%s", head)
@@ -193,8 +197,9 @@ func TestCLIDevice(t *testing.T) {
 	if err := v.srv.SignInDevice(ctx, lines[0], lines[1], "alice", "alice", true); err != nil {
 		t.Fatal(err)
 	}
+	tail := rest()
 	if err := c.Wait(); err != nil {
-		t.Fatalf("keyport connect --device: %v", err)
+		t.Fatalf("keyport connect --device: %v: %s", err, tail)
 	}
 	if !regexp.MustCompile(`^Connected Local demo account Alice Example <alice@example\.test> \(local/\S+\)\n$`).MatchString(out.String()) {
 		t.Errorf("stdout = %q", out.String())
@@ -214,9 +219,10 @@ func TestCLIDeviceWithoutBrowser(t *testing.T) {
 		t.Fatalf("keyport connect without a browser printed:\n%s", head)
 	}
 	c.Process.Signal(os.Interrupt)
+	tail := rest()
 	err := c.Wait()
-	if code := c.ProcessState.ExitCode(); code != 1 || !strings.Contains(rest.String(), "cancelled") {
-		t.Errorf("after Ctrl-C: exit %d (%v), stderr %q", code, err, rest.String())
+	if code := c.ProcessState.ExitCode(); code != 1 || !strings.Contains(tail, "cancelled") {
+		t.Errorf("after Ctrl-C: exit %d (%v), stderr %q", code, err, tail)
 	}
 }
 
@@ -227,8 +233,9 @@ func TestCLIDeviceExpired(t *testing.T) {
 	defer cancel()
 	c := v.cmd(ctx, "connect", "local", "--device")
 	_, _, rest := deviceLines(t, c)
+	tail := rest()
 	c.Wait()
-	if want := "the code expired after 3 s: run 'keyport connect local --device' for a new one"; c.ProcessState.ExitCode() != 1 || !strings.Contains(rest.String(), want) {
-		t.Errorf("exit %d, stderr %q; want %q", c.ProcessState.ExitCode(), rest.String(), want)
+	if want := "the code expired after 3 s: run 'keyport connect local --device' for a new one"; c.ProcessState.ExitCode() != 1 || !strings.Contains(tail, want) {
+		t.Errorf("exit %d, stderr %q; want %q", c.ProcessState.ExitCode(), tail, want)
 	}
 }
