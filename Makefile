@@ -10,7 +10,7 @@ TAGS = -tags migrated_fynedo
 GOFILES_CMD = { git ls-files --cached --others --exclude-standard '*.go' 2>/dev/null || \
 	find . -name '*.go' -not -path '*/node_modules/*'; }
 
-.PHONY: run build test e2e lint fmt-check vet bench bench-docs package demo demo-clean screenshot providers-doc
+.PHONY: run build test e2e lint fmt-check vet cross bench bench-docs package release demo demo-clean screenshot providers-doc
 
 run: build
 	./keyport
@@ -24,7 +24,7 @@ build:
 
 test:
 	scripts/deps.sh test
-	@$(MAKE) --no-print-directory fmt-check vet
+	@$(MAKE) --no-print-directory fmt-check vet cross
 	KEYPORT_INTEGRATION=1 scripts/with-keyring.sh $(GO) test $(TAGS) -race -count=1 ./...
 	@$(MAKE) --no-print-directory e2e
 
@@ -50,6 +50,17 @@ demo-clean:
 # docs/PROVIDERS.md from the built-in catalogue; make test fails when it is stale.
 providers-doc:
 	$(GO) test ./auth -run '^TestProvidersDoc$$' -count=1 -update
+
+# Code behind build tags compiles for the platforms this machine cannot
+# run: the Windows window (Fyne's cgo parts with mingw-w64; the first build
+# takes minutes, then the Go build cache has it, -trimpath as make release
+# builds it, so the two share it), and the command line and
+# internal packages for macOS and Windows.
+cross:
+	GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc $(GO) build $(TAGS) -trimpath -o /dev/null ./cmd/keyport-window
+	GOOS=darwin CGO_ENABLED=0 $(GO) build -o /dev/null .
+	GOOS=darwin CGO_ENABLED=0 $(GO) build ./internal/...
+	GOOS=windows CGO_ENABLED=0 $(GO) build -o /dev/null .
 
 lint: fmt-check vet
 	$(GO) tool staticcheck ./...
@@ -81,3 +92,10 @@ bench-docs:
 package:
 	scripts/deps.sh run
 	scripts/package.sh
+
+# build/release/: keyport for linux, darwin and windows on amd64 and
+# arm64, keyport-window for linux/amd64 and windows/amd64 (mingw-w64), as
+# tar.gz and zip archives with SHA256SUMS (scripts/release.sh).
+release:
+	scripts/deps.sh release
+	scripts/release.sh

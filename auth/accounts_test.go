@@ -145,11 +145,11 @@ func TestParamsFillEndpoints(t *testing.T) {
 		t.Fatalf("Connect without the param: %v", err)
 	}
 	for _, bad := range []string{"evil.example/x", "a b", "127.0.0.1:1@evil", "..", "x#"} {
-		if err := e.SetClient(ctx, "test", ClientSettings{ClientID: "cid", Params: map[string]string{"host": bad}}, ""); err != nil {
-			t.Fatal(err)
+		if err := e.SetClient(ctx, "test", ClientSettings{ClientID: "cid", Params: map[string]string{"host": bad}}, ""); err == nil || !strings.Contains(err.Error(), "host name part") {
+			t.Errorf("set-up with host %q: %v", bad, err)
 		}
-		if _, err := e.Connect(ctx, "test"); err == nil || !strings.Contains(err.Error(), "host name part") {
-			t.Errorf("host %q: %v", bad, err)
+		if got := e.Client("test").Params["host"]; got != "" {
+			t.Errorf("a refused host was saved: %q", got)
 		}
 	}
 	if err := e.SetClient(ctx, "test", ClientSettings{ClientID: "cid", Params: map[string]string{"host": u.Hostname()}}, ""); err != nil {
@@ -160,7 +160,9 @@ func TestParamsFillEndpoints(t *testing.T) {
 		t.Fatalf("account = %+v", a)
 	}
 	// A later change of the set-up does not move the account.
-	e.SetClient(ctx, "test", ClientSettings{ClientID: "cid", Params: map[string]string{"host": "other.example"}}, "")
+	if err := e.SetClient(ctx, "test", ClientSettings{ClientID: "cid", Params: map[string]string{"host": "other.example"}}, ""); err != nil {
+		t.Fatal(err)
+	}
 	if err := e.Refresh(ctx, a.Key()); err != nil {
 		t.Errorf("refresh of the account on its own host: %v", err)
 	}

@@ -17,7 +17,6 @@ import (
 
 	"github.com/keyport/keyport/assets"
 	"github.com/keyport/keyport/internal/boundary"
-	"github.com/tidwall/gjson"
 	"golang.org/x/oauth2"
 )
 
@@ -111,29 +110,19 @@ func (f *Flow) complete(q url.Values) (Account, error) {
 	if err != nil {
 		return Account{}, tokenError(name, "exchange the sign-in code", err, false)
 	}
-	// The ID token is checked before the access token goes anywhere (its
-	// keys were fetched while the person signed in, so this costs no round
-	// trip): a token response that fails the check is not used at all. A
-	// fetch of the keys still under way is waited for rather than raced
-	// with a second one.
+	// The ID token's keys were fetched while the person signed in; a
+	// fetch still under way is waited for rather than raced with a second.
 	select {
 	case <-f.warmed:
 	case <-ctx.Done():
 	}
-	sub, err := f.verifyIDToken(ctx, tok)
-	if err != nil {
-		return Account{}, err
-	}
-	acct, raw, err := fetchProfile(ctx, f.e.http.profile, f.p, "Authorization", authorization(tok.Type(), tok.AccessToken))
-	if err != nil {
-		return Account{}, err
-	}
-	if err := f.checkUserinfoSub(sub, raw); err != nil {
-		return Account{}, err
-	}
-	fillToken(&acct, tok, f.p, f.e.clock.Now())
-	acct.Params = f.params
-	return f.e.saveConnected(ctx, acct, secretOf(tok), raw)
+	return f.grant().accept(ctx, f.e, tok)
+}
+
+// grant describes what this flow's token response must satisfy.
+func (f *Flow) grant() grant {
+	return grant{p: f.p, ids: f.ids, clientID: f.cfg.ClientID, nonce: f.nonce, params: f.params,
+		wantIDToken: f.nonce != ""}
 }
 
 // checkIssuer applies RFC 9207: an iss parameter must name the provider's
@@ -164,45 +153,6 @@ func authorizeError(provider, code, desc string) error {
 		return fmt.Errorf("connect %s: the provider answered %s: %s", provider, code, desc)
 	}
 	return fmt.Errorf("connect %s: the provider answered %s", provider, code)
-}
-
-// verifyIDToken checks an ID token (OpenID Connect Core section 3.1.3.7):
-// signature, issuer, audience, expiry (go-oidc) and our nonce, and returns
-// its subject. When the flow asked an OpenID provider for the openid scope
-// (it then sent a nonce), a token response without an ID token is refused:
-// section 3.1.3.3 makes it required. Without OpenID Connect it returns "".
-func (f *Flow) verifyIDToken(ctx context.Context, tok *oauth2.Token) (string, error) {
-	raw, _ := tok.Extra("id_token").(string)
-	if f.ids == nil {
-		return "", nil
-	}
-	if raw == "" {
-		if f.nonce != "" {
-			return "", fmt.Errorf("connect %s: the provider answered without the ID token that OpenID Connect requires; the sign-in was refused", f.p.Name)
-		}
-		return "", nil
-	}
-	idt, err := f.ids.verifier(f.cfg.ClientID, f.e.clock.Now).Verify(ctx, raw)
-	if err != nil {
-		return "", fmt.Errorf("connect %s: the ID token failed verification (%s); the sign-in was refused", f.p.Name, boundary.Text(err.Error(), 200))
-	}
-	if f.nonce != "" && subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(f.nonce)) != 1 {
-		return "", fmt.Errorf("connect %s: the ID token's nonce does not match this sign-in; the sign-in was refused", f.p.Name)
-	}
-	return idt.Subject, nil
-}
-
-// checkUserinfoSub applies OpenID Connect Core section 5.3.2: when the
-// profile is the userinfo response, its sub must equal the ID token's, or
-// the response belongs to someone else and is not used.
-func (f *Flow) checkUserinfoSub(idSub string, profile []byte) error {
-	if idSub == "" || f.p.UserinfoURL == "" || f.p.Profile.URL != f.p.UserinfoURL {
-		return nil
-	}
-	if got := gjson.GetBytes(profile, "sub"); got.Type != gjson.String || got.Str != idSub {
-		return fmt.Errorf("connect %s: the userinfo response is about another user than the ID token (its sub differs); the sign-in was refused", f.p.Name)
-	}
-	return nil
 }
 
 // Paste completes the flow from the final redirect URL copied out of a

@@ -125,7 +125,7 @@ func TestCatalogueWalk(t *testing.T) {
 				if p.Issuer == "" && (p.AuthorizeURL == "" || p.TokenURL == "") {
 					t.Errorf("OAuth entry lacks an issuer, or authorize_url and token_url")
 				}
-				if p.Issuer == "" && (p.Profile.URL == "" || p.Profile.ID == "") {
+				if p.Issuer == "" && len(p.Params) == 0 && (p.Profile.URL == "" || p.Profile.ID == "") {
 					t.Errorf("OAuth entry lacks a profile mapping with an id path: %+v", p.Profile)
 				}
 			case ModeAPIKey:
@@ -166,9 +166,9 @@ func TestCatalogueProfiles(t *testing.T) {
 			if err := json.Unmarshal(data, &ps); err != nil || ps.Source == "" || len(ps.Sample) == 0 {
 				t.Fatalf("testdata/profiles/%s.json: %v; want source, sample and want", p.ID, err)
 			}
-			filled, err := p.withParams(map[string]string{})
+			filled, err := p.WithParams(map[string]string{})
 			if len(p.Params) > 0 {
-				filled, err = p.withParams(sampleParams(p))
+				filled, err = p.WithParams(sampleParams(p))
 			}
 			if err != nil {
 				t.Fatal(err)
@@ -604,6 +604,59 @@ func TestProviderIDRule(t *testing.T) {
 		idErr := err != nil && strings.Contains(err.Error(), "id must be")
 		if want := !idPattern.MatchString(id); idErr != want {
 			t.Errorf("id %q: refused %v, want %v (err %v)", id, idErr, want, err)
+		}
+	}
+}
+
+// TestCatalogueRedirectRules holds each provider's redirect rule as its
+// documentation states it, and checks the entry agrees: a provider that
+// matches redirect URIs exactly needs a fixed port, one that ignores the
+// loopback port must not ask for one, and one that takes only https
+// redirects cannot use the loopback sign-in at all.
+func TestCatalogueRedirectRules(t *testing.T) {
+	const anyPort, exact, httpsOnly = "any port", "exact", "https only"
+	rules := map[string]struct{ rule, source string }{
+		"github":    {anyPort, `"The redirect_uri does not need to match the port specified in the callback URL" (docs.github.com, authorizing OAuth apps)`},
+		"microsoft": {anyPort, `"the port component ... is ignored for the purposes of matching a redirect URI" (learn.microsoft.com, reply URL restrictions)`},
+		"spotify":   {anyPort, `"register your redirect URI with a loopback IP literal, but without any port number" (developer.spotify.com, redirect URI)`},
+		"zoom":      {anyPort, `"Zoom ignores the port when it matches loopback redirect URIs" (developers.zoom.us changelog, PKCE loopback)`},
+		"patreon":   {exact, `"One of your redirect_uris that you provided in step 1" (docs.patreon.com, OAuth)`},
+		"paypal":    {exact, `"All parts of the specified redirect_uri, including protocol, host, port ... must match" (developer.paypal.com, get user consent)`},
+		"kit":       {exact, `"must be one of the Redirect URIs configured in your app's settings" (developers.kit.com, OAuth)`},
+		"vimeo":     {exact, `redirect_uri "Must match the redirect URI from" the authorization step (developer.vimeo.com)`},
+		"twitch":    {exact, `"This must exactly match the redirect URI registered" (dev.twitch.tv, getting tokens OIDC)`},
+		"thinkific": {exact, `"Only URIs defined in the app will be authorized" (support.thinkific.com)`},
+		"notion":    {exact, `the URI "provided in the OAuth Domain & URI section" of the integration (developers.notion.com)`},
+		"atlassian": {exact, `"the callback URL configured in Authorization for your app" (developer.atlassian.com, OAuth 2.0 3LO)`},
+		"airtable":  {exact, `"Must exactly match a redirect URI" (airtable.com/developers, OAuth reference)`},
+		"x":         {exact, `"URLs must match exactly (including trailing slashes)" (docs.x.com, developer apps)`},
+		"calendly":  {httpsOnly, `"For the Production environment, this must be HTTPS" (developer.calendly.com, creating an OAuth app)`},
+		"teachable": {httpsOnly, `"The URL must include https://" (docs.teachable.com, OAuth quickstart)`},
+		"box":       {httpsOnly, `redirect_uri "must be a valid HTTPS URI" (developer.box.com, authorize)`},
+	}
+	ps := builtinByID(t)
+	for id, r := range rules {
+		p, ok := ps[id]
+		if !ok {
+			t.Errorf("%s: not in the catalogue", id)
+			continue
+		}
+		if p.Mode == "" {
+			p.Mode = ModeOAuth2
+		}
+		switch r.rule {
+		case anyPort:
+			if p.NeedsFixedPort {
+				t.Errorf("%s ignores the loopback port (%s), but the entry asks for a fixed port", id, r.source)
+			}
+		case exact:
+			if p.Mode == ModeOAuth2 && !p.NeedsFixedPort {
+				t.Errorf("%s matches redirect URIs exactly (%s), but the entry does not ask for a fixed port", id, r.source)
+			}
+		case httpsOnly:
+			if p.Mode == ModeOAuth2 {
+				t.Errorf("%s takes only https redirects (%s), but the entry offers the loopback sign-in", id, r.source)
+			}
 		}
 	}
 }

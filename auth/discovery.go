@@ -22,6 +22,7 @@ type metadata struct {
 	Revocation       string   `json:"revocation_endpoint"`
 	Userinfo         string   `json:"userinfo_endpoint"`
 	JWKS             string   `json:"jwks_uri"`
+	Device           string   `json:"device_authorization_endpoint"`
 	IssParameter     bool     `json:"authorization_response_iss_parameter_supported"`
 	SigningAlgs      []string `json:"id_token_signing_alg_values_supported"`
 	ChallengeMethods []string `json:"code_challenge_methods_supported"`
@@ -93,7 +94,8 @@ func discover(ctx context.Context, client *http.Client, issuer string) (discover
 func (m metadata) check() error {
 	loopbackOK := boundary.IsLoopbackURL(m.Issuer)
 	fields := []struct{ name, raw string }{{"authorization_endpoint", m.Authorization}, {"token_endpoint", m.Token},
-		{"revocation_endpoint", m.Revocation}, {"userinfo_endpoint", m.Userinfo}, {"jwks_uri", m.JWKS}}
+		{"revocation_endpoint", m.Revocation}, {"userinfo_endpoint", m.Userinfo}, {"jwks_uri", m.JWKS},
+		{"device_authorization_endpoint", m.Device}}
 	for _, f := range fields {
 		if f.raw == "" {
 			continue
@@ -175,6 +177,7 @@ func (e *Engine) resolve(ctx context.Context, p Provider) (Provider, *idTokens, 
 	p.AuthorizeURL = cmp.Or(p.AuthorizeURL, m.Authorization)
 	p.TokenURL = cmp.Or(p.TokenURL, m.Token)
 	p.RevocationURL = cmp.Or(p.RevocationURL, m.Revocation)
+	p.DeviceAuthURL = cmp.Or(p.DeviceAuthURL, m.Device)
 	p.UserinfoURL = m.Userinfo
 	p.IssRequired = m.IssParameter
 	if p.Profile.URL == "" && m.Userinfo != "" {

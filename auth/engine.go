@@ -212,7 +212,7 @@ func (e *Engine) accountProvider(a Account) (Provider, error) {
 	if err != nil {
 		return Provider{}, fmt.Errorf("%s: %w; connect the account again", a.Key(), err)
 	}
-	return p.withParams(values)
+	return p.WithParams(values)
 }
 
 // setupProvider returns the catalogue entry with the param values of its
@@ -222,7 +222,7 @@ func (e *Engine) setupProvider(p Provider) (Provider, map[string]string, error) 
 	if err != nil {
 		return Provider{}, nil, fmt.Errorf("%w: %w", ErrNotConfigured, err)
 	}
-	filled, err := p.withParams(values)
+	filled, err := p.WithParams(values)
 	return filled, values, err
 }
 

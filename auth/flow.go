@@ -84,20 +84,17 @@ func (e *Engine) Connect(ctx context.Context, providerID string, opts ...Connect
 		return nil, fmt.Errorf("%s connects with an API key, not a browser sign-in: paste the key instead", p.Name)
 	}
 	client := e.Client(p.ID)
-	if !e.Configured(p.ID) && (p.Mode == ModeOAuth2 || client.ClientID == "") {
-		return nil, fmt.Errorf("%w: %s needs %s first; register a client at %s", ErrNotConfigured, p.Name, setupNeeds(p, client), cmp.Or(p.RegisterURL, "the provider's developer page"))
-	}
 	filled, values, err := e.setupProvider(p)
 	if err != nil {
 		return nil, err
 	}
+	if !e.Configured(p.ID) && (p.Mode == ModeOAuth2 || client.ClientID == "") {
+		return nil, fmt.Errorf("%w: %s needs %s first; register a client at %s", ErrNotConfigured, p.Name, setupNeeds(p, client), cmp.Or(p.RegisterURL, "the provider's developer page"))
+	}
 	if !e.signins.start(p.ID) {
 		return nil, fmt.Errorf("connect %s: %w", p.Name, ErrFlowRunning)
 	}
-	f, err := e.startFlow(ctx, filled, client, o)
-	if f != nil {
-		f.params = values
-	}
+	f, err := e.startFlow(ctx, filled, values, client, o)
 	if err != nil {
 		e.signins.end(p.ID)
 		return nil, err
@@ -154,7 +151,7 @@ func setupNeeds(p Provider, c ClientSettings) string {
 	return strings.Join(need, " and ")
 }
 
-func (e *Engine) startFlow(parent context.Context, p Provider, client ClientSettings, o connectOptions) (*Flow, error) {
+func (e *Engine) startFlow(parent context.Context, p Provider, params map[string]string, client ClientSettings, o connectOptions) (*Flow, error) {
 	p, ids, err := e.resolve(parent, p)
 	if err != nil {
 		return nil, err
@@ -167,7 +164,7 @@ func (e *Engine) startFlow(parent context.Context, p Provider, client ClientSett
 	if err != nil {
 		return nil, err
 	}
-	f := &Flow{e: e, p: p, ids: ids, path: callbackPath(p.ID), state: rand.Text(),
+	f := &Flow{e: e, p: p, ids: ids, params: params, path: callbackPath(p.ID), state: rand.Text(),
 		result: make(chan outcome, 1), answered: make(chan struct{}), warmed: make(chan struct{}), done: make(chan struct{})}
 	port := ln.Addr().(*net.TCPAddr).Port
 	f.host = net.JoinHostPort(host, strconv.Itoa(port))

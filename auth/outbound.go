@@ -2,9 +2,11 @@ package auth
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/tidwall/gjson"
 
@@ -33,11 +35,76 @@ type outbound struct {
 }
 
 func newOutbound(base *http.Client) outbound {
+	base = withUserAgent(base)
 	return outbound{
 		secret:  boundary.Client(base, boundary.NoRedirects),
 		profile: boundary.Client(base, boundary.SameOrigin),
 		public:  boundary.LimitBodies(boundary.Client(base, boundary.SameOrigin), maxMetadataBytes),
 	}
+}
+
+// userAgent names Keyport in every request to a provider: some ask for a
+// descriptive one (Patreon, Reddit) and throttle or refuse generic ones.
+const userAgent = "Keyport/1 (+https://github.com/keyport/keyport)"
+
+// withUserAgent returns a copy of base that sends userAgent unless a
+// request names its own. base's Timeout moves into the transport as a
+// deadline on each request that ends when its body is read to the end or
+// closed: the http.Client's own timeout, with a transport it does not
+// know, keeps a goroutine per request until the body is closed, and
+// golang.org/x/oauth2's device authorization request never closes it.
+func withUserAgent(base *http.Client) *http.Client {
+	c := *base
+	rt := c.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	c.Transport = agentTransport{rt: rt, timeout: c.Timeout}
+	c.Timeout = 0
+	return &c
+}
+
+type agentTransport struct {
+	rt      http.RoundTripper
+	timeout time.Duration
+}
+
+func (t agentTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx, cancel := req.Context(), context.CancelFunc(func() {})
+	if t.timeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, t.timeout)
+	}
+	req = req.Clone(ctx)
+	if req.Header.Get("User-Agent") == "" {
+		req.Header.Set("User-Agent", userAgent)
+	}
+	resp, err := t.rt.RoundTrip(req)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	resp.Body = &endBody{rc: resp.Body, end: cancel}
+	return resp, nil
+}
+
+// endBody calls end once its body is read to the end or closed.
+type endBody struct {
+	rc  io.ReadCloser
+	end context.CancelFunc
+}
+
+func (b *endBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	if err == io.EOF {
+		b.end()
+	}
+	return n, err
+}
+
+func (b *endBody) Close() error {
+	err := b.rc.Close()
+	b.end()
+	return err
 }
 
 // tokenClient returns the client for p's token endpoint: the secret client,

@@ -35,6 +35,18 @@ func paramNames(p Provider) string {
 	return strings.Join(names, ", ")
 }
 
+// accountOfParams is the account of a provider that has no profile request
+// but whose params name the account (a Shopify shop): its id is the
+// params' values.
+func accountOfParams(p Provider, values map[string]string) Account {
+	var parts []string
+	for _, pr := range p.Params {
+		parts = append(parts, values[pr.Name])
+	}
+	id := strings.Join(parts, " ")
+	return Account{Provider: p.ID, ID: id, Name: p.Name + " " + id}
+}
+
 // tokenFields are the fields a token_response may place.
 var tokenFields = []string{"access_token", "refresh_token", "expires_in", "scope", "token_type", "id_token"}
 
@@ -73,7 +85,7 @@ func (p Provider) checkParams() error {
 
 // urls returns every URL of the entry that may name params.
 func (p Provider) urls() []string {
-	out := []string{p.Issuer, p.AuthorizeURL, p.TokenURL, p.RevocationURL, p.DeviceAuthURL, p.Profile.URL, p.APIBase, p.RegisterURL, p.Docs}
+	out := []string{p.Issuer, p.AuthorizeURL, p.TokenURL, p.RefreshURL, p.RevocationURL, p.DeviceAuthURL, p.Profile.URL, p.APIBase, p.RegisterURL, p.Docs}
 	if p.APIKey != nil {
 		out = append(out, p.APIKey.CheckURL)
 	}
@@ -143,10 +155,10 @@ func (p Provider) ParamValues(given map[string]string) (map[string]string, error
 	return out, nil
 }
 
-// withParams returns the entry with its params' values put into its URLs.
+// WithParams returns the entry with its params' values put into its URLs.
 // The values must come from ParamValues; each URL that results is checked
 // again like any endpoint.
-func (p Provider) withParams(values map[string]string) (Provider, error) {
+func (p Provider) WithParams(values map[string]string) (Provider, error) {
 	if len(p.Params) == 0 {
 		return p, nil
 	}
@@ -159,7 +171,7 @@ func (p Provider) withParams(values map[string]string) (Provider, error) {
 			return m
 		})
 	}
-	for _, f := range []*string{&p.Issuer, &p.AuthorizeURL, &p.TokenURL, &p.RevocationURL, &p.DeviceAuthURL, &p.Profile.URL, &p.APIBase, &p.RegisterURL, &p.Docs} {
+	for _, f := range []*string{&p.Issuer, &p.AuthorizeURL, &p.TokenURL, &p.RefreshURL, &p.RevocationURL, &p.DeviceAuthURL, &p.Profile.URL, &p.APIBase, &p.RegisterURL, &p.Docs} {
 		*f = fill(*f)
 	}
 	if p.APIKey != nil {

@@ -52,6 +52,7 @@ type Provider struct {
 	Issuer          string            `json:"issuer,omitempty"`
 	AuthorizeURL    string            `json:"authorize_url,omitempty"`
 	TokenURL        string            `json:"token_url,omitempty"`
+	RefreshURL      string            `json:"refresh_url,omitempty"`              // where refreshes go when not to token_url (Figma)
 	RevocationURL   string            `json:"revocation_url,omitempty"`           // RFC 7009; empty: tokens cannot be revoked from here
 	DeviceAuthURL   string            `json:"device_authorization_url,omitempty"` // RFC 8628 device authorization endpoint; empty: no device grant
 	Scopes          []string          `json:"scopes,omitempty"`
@@ -199,7 +200,7 @@ func (p Provider) Validate() error {
 		return fmt.Errorf("provider %s: issuer must not have a query (OpenID Connect Discovery section 3)", p.ID)
 	}
 	fields := map[string]string{
-		"issuer": p.Issuer, "authorize_url": p.AuthorizeURL, "token_url": p.TokenURL,
+		"issuer": p.Issuer, "authorize_url": p.AuthorizeURL, "token_url": p.TokenURL, "refresh_url": p.RefreshURL,
 		"revocation_url": p.RevocationURL, "profile.url": p.Profile.URL, "api_base": p.APIBase,
 		"device_authorization_url": p.DeviceAuthURL,
 	}

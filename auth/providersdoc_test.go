@@ -126,6 +126,9 @@ func ways(p Provider) string {
 	if p.Mode == ModeOAuth2 {
 		out = append(out, "browser sign-in")
 	}
+	if p.Mode == ModeOAuth2 && p.DeviceAuthURL != "" {
+		out = append(out, "code on any device")
+	}
 	if p.SupportsAPIKey() {
 		out = append(out, p.APIKey.KeyLabel())
 	}

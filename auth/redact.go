@@ -36,6 +36,13 @@ func (*Flow) Format(f fmt.State, _ rune) { io.WriteString(f, redacted) }
 // LogValue logs [redacted].
 func (*Flow) LogValue() slog.Value { return slog.StringValue(redacted) }
 
+// Format prints [redacted] whatever the verb: a device flow holds the
+// device code.
+func (*DeviceFlow) Format(f fmt.State, _ rune) { io.WriteString(f, redacted) }
+
+// LogValue logs [redacted].
+func (*DeviceFlow) LogValue() slog.Value { return slog.StringValue(redacted) }
+
 // Format prints [redacted] whatever the verb: an engine may hold refreshed
 // secrets the keychain has not taken yet.
 func (*Engine) Format(f fmt.State, _ rune) { io.WriteString(f, redacted) }

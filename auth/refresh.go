@@ -302,6 +302,9 @@ func (e *Engine) requestRefresh(ctx context.Context, p Provider, refreshToken st
 	if err != nil {
 		return nil, err
 	}
+	if p.RefreshURL != "" {
+		p.TokenURL = p.RefreshURL
+	}
 	cfg := oauth2Config(p, e.Client(p.ID).ClientID, secret)
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, e.http.tokenClient(p))
 	tok, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: refreshToken}).Token()

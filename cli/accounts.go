@@ -31,7 +31,9 @@ func runProviders(ctx context.Context, env Env, fs *flag.FlagSet, args []string)
 	return w.Flush()
 }
 
-// waysIn says how a provider connects: "sign-in", "API key", or both.
+// waysIn says how a provider connects: "sign-in" (and "code" where its
+// catalogue entry names the device grant; an issuer's metadata may offer
+// it too), "API key", or these together.
 func waysIn(p auth.Provider) string {
 	var ways []string
 	if p.Mode == auth.ModeOAuth2 {
@@ -40,6 +42,9 @@ func waysIn(p auth.Provider) string {
 			way += " (unconfirmed)"
 		}
 		ways = append(ways, way)
+		if p.DeviceAuthURL != "" {
+			ways = append(ways, "code")
+		}
 	}
 	if p.SupportsAPIKey() {
 		ways = append(ways, p.APIKey.KeyLabel())

@@ -39,7 +39,7 @@ type command struct {
 var commands = []command{
 	{"providers", "", "list the providers and whether each is set up", runProviders},
 	{"setup", "PROVIDER --client-id ID [--port N] [--param NAME=VALUE]... [--secret-stdin]", "save the OAuth client you registered at a provider, and its params (the secret goes to the keychain)", runSetup},
-	{"connect", "PROVIDER [--no-browser] [--api-key-stdin]", "sign in to a provider in the browser (or print the link) and store the account", runConnect},
+	{"connect", "PROVIDER [--device] [--no-browser] [--api-key-stdin]", "sign in to a provider in the browser, or with a code on any device, and store the account", runConnect},
 	{"accounts", "[--json]", "list connected accounts and their token status", runAccounts},
 	{"token", "ACCOUNT [--min-valid DURATION] [--format bare|header|json] [--refresh]", "print a valid access token (or API key), refreshing it first when needed", runToken},
 	{"exec", "[-a ACCOUNT[=VAR]]... [--min-valid DURATION] -- COMMAND [ARG]...", "run a command with the accounts' tokens in its environment (never in its arguments); it exits with the command's status", runExec},

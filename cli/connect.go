@@ -6,14 +6,17 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/keyport/keyport/auth"
+	"github.com/keyport/keyport/internal/human"
 )
 
 func runConnect(ctx context.Context, env Env, fs *flag.FlagSet, args []string) error {
 	apiKeyStdin := fs.Bool("api-key-stdin", false, "read an API key or personal access token from standard input instead of signing in")
 	noBrowser := fs.Bool("no-browser", false, "open no browser: print the sign-in link to open wherever you like")
+	device := fs.Bool("device", false, "sign in with a code entered on any device (where the provider offers it): for SSH sessions and machines without a browser")
 	pos, err := parse(fs, args, 1)
 	if err != nil {
 		return err
@@ -52,6 +55,21 @@ func runConnect(ctx context.Context, env Env, fs *flag.FlagSet, args []string) e
 		fmt.Fprintf(env.Out, "Connected %s (%s)\n", a.Name, a.Key())
 		return nil
 	}
+	if !*device && !*noBrowser && !canOpenBrowser() {
+		// Over SSH or on a headless machine the loopback redirect cannot
+		// reach Keyport from a browser elsewhere; a code can.
+		ok, err := e.SupportsDevice(ctx, p.ID)
+		if err != nil {
+			return err
+		}
+		if ok {
+			fmt.Fprintf(env.Err, "No display and no $BROWSER here: signing in to %s with a code instead (--no-browser prints a link instead).\n", p.Name)
+			*device = true
+		}
+	}
+	if *device {
+		return connectDevice(ctx, env, e, p)
+	}
 	var opts []auth.ConnectOption
 	if *noBrowser {
 		opts = append(opts, auth.NoBrowser())
@@ -81,6 +99,34 @@ func runConnect(ctx context.Context, env Env, fs *flag.FlagSet, args []string) e
 	fmt.Fprintf(env.Out, "Connected %s account %s%s (%s)\n", p.Name, a.Name, emailPart(a), a.Key())
 	return nil
 }
+
+// connectDevice signs in with the device authorization grant: it prints
+// the page and the code, then waits while the engine polls.
+func connectDevice(ctx context.Context, env Env, e *auth.Engine, p auth.Provider) error {
+	flow, err := e.ConnectDevice(ctx, p.ID)
+	if err != nil {
+		return err
+	}
+	defer flow.Cancel()
+	fmt.Fprintf(env.Err, "To sign in to %s, open this page on any device:\n\n  %s\n\nand enter the code\n\n  %s\n\n", p.Name, flow.VerificationURI(), flow.UserCode())
+	if u := flow.VerificationURIComplete(); u != "" {
+		fmt.Fprintf(env.Err, "Or open this link, which fills the code in:\n\n  %s\n\n", u)
+	}
+	fmt.Fprintf(env.Err, "The code works for %s. Waiting… (Ctrl-C cancels)\n", human.Duration(flow.Lifetime()))
+	a, err := flow.Wait()
+	switch {
+	case errors.Is(err, auth.ErrTimeout):
+		return fmt.Errorf("the code expired after %s: run 'keyport connect %s --device' for a new one", human.Duration(flow.Lifetime()), p.ID)
+	case err != nil:
+		return err
+	}
+	fmt.Fprintf(env.Out, "Connected %s account %s%s (%s)\n", p.Name, a.Name, emailPart(a), a.Key())
+	return nil
+}
+
+// canOpenBrowser reports whether a browser can open here: $BROWSER names
+// one, or there is a desktop to open the default one on.
+var canOpenBrowser = func() bool { return os.Getenv("BROWSER") != "" || hasDisplay() }
 
 // readPastes completes the flow from a redirect URL typed on standard input.
 // It returns when the flow ends or input ends; the reading goroutine may

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what building (run) or testing (test) Keyport needs on Debian:
-#   scripts/deps.sh run|test|demo
+# Installs what building (run), testing (test) or cross-building the
+# release archives (release) of Keyport needs on Debian:
+#   scripts/deps.sh run|test|demo|release
 # Only missing packages are installed; a second run installs nothing. As root
 # it uses apt-get; otherwise it prints the sudo command and fails. For "test"
 # or "demo" it also installs tools/authserver's npm packages (npm ci) when
@@ -16,6 +17,11 @@ run_pkgs=(gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev
 # and screenshots, a browser, and node for tools/authserver.
 test_pkgs=(xvfb gnome-keyring libsecret-tools dbus xdotool xclip imagemagick chromium x11-utils)
 test_pkgs+=(tesseract-ocr) # test/e2e/run.sh finds the window's buttons by their text (OCR)
+test_pkgs+=(desktop-file-utils) # desktop-file-validate checks the autostart entry (internal/autostart)
+# The Windows window program: Fyne's cgo parts cross-compiled with
+# mingw-w64. make test compiles it (so code behind build tags cannot rot),
+# make release ships it.
+release_pkgs=(gcc-mingw-w64-x86-64 zip unzip)
 
 case "${1:-}" in
 run) want=("${run_pkgs[@]}") ;;
@@ -24,11 +30,12 @@ demo)
 	command -v node >/dev/null || want+=(nodejs npm)
 	;;
 test)
-	want=("${run_pkgs[@]}" "${test_pkgs[@]}")
+	want=("${run_pkgs[@]}" "${test_pkgs[@]}" gcc-mingw-w64-x86-64)
 	command -v node >/dev/null || want+=(nodejs npm)
 	;;
+release) want=("${run_pkgs[@]}" "${release_pkgs[@]}") ;;
 *)
-	echo "usage: $0 run|test|demo" >&2
+	echo "usage: $0 run|test|demo|release" >&2
 	exit 2
 	;;
 esac

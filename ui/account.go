@@ -235,5 +235,6 @@ func (v *accountView) ask(title, message, confirm string, importance widget.Impo
 	v.confirm.SetConfirmText(confirm)
 	v.confirm.SetDismissText("Cancel")
 	v.confirm.SetConfirmImportance(importance)
+	dialogKeys(v.win, v.confirm, v.confirm.Confirm)
 	v.confirm.Show()
 }

@@ -57,6 +57,8 @@ func (s *accountsScreen) updateItem(id widget.ListItemID, o fyne.CanvasObject) {
 	p, _ := s.deps.engine.Provider(a.Provider)
 	status := human.Describe(a, s.deps.now())
 	row.show(a, p.Name, status, s.deps.avatars.Get(a.AvatarURL, s.deps.icons.provider(p)))
+	left, ok := lifetimeLeft(a, s.deps.now())
+	row.lifetime.set(left, ok, row.status.Importance)
 	seconds := showsSeconds.MatchString(status)
 	s.rows[row] = seconds
 	if seconds {
@@ -118,18 +120,20 @@ func (s *accountsScreen) tick() bool {
 }
 
 // accountRow is one line of the list: avatar, name, email and provider,
-// status.
+// status, and the bar of the token's lifetime left.
 type accountRow struct {
 	widget.BaseWidget
-	avatar *canvasImage
-	name   *fitLabel
-	detail *fitLabel
-	status *fitLabel
+	avatar   *canvasImage
+	name     *fitLabel
+	detail   *fitLabel
+	status   *fitLabel
+	lifetime *lifetimeBar
 }
 
 // newAccountRow builds an empty row for the list to fill.
 func newAccountRow() *accountRow {
-	r := &accountRow{avatar: newCanvasImage(40), name: newFitLabel(""), detail: newFitLabel(""), status: newFitLabel("")}
+	r := &accountRow{avatar: newCanvasImage(40), name: newFitLabel(""), detail: newFitLabel(""), status: newFitLabel(""),
+		lifetime: newLifetimeBar()}
 	r.name.TextStyle.Bold = true
 	r.ExtendBaseWidget(r)
 	return r
@@ -137,7 +141,7 @@ func newAccountRow() *accountRow {
 
 // CreateRenderer lays the row out.
 func (r *accountRow) CreateRenderer() fyne.WidgetRenderer {
-	lines := container.New(tightVBox{}, r.name, r.detail, r.status)
+	lines := container.NewBorder(nil, r.lifetime, nil, nil, container.New(tightVBox{}, r.name, r.detail, r.status))
 	return widget.NewSimpleRenderer(container.NewBorder(nil, nil, container.NewCenter(r.avatar.img), nil, lines))
 }
 

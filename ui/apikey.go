@@ -1,8 +1,6 @@
 package ui
 
 import (
-	"net/url"
-
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
@@ -16,7 +14,7 @@ import (
 type apiKeyForm struct {
 	deps    *App
 	p       auth.Provider
-	key     *widget.Entry
+	key     *formEntry
 	problem *widget.Label
 	connect *widget.Button
 	dialog  *dialog.CustomDialog
@@ -24,18 +22,17 @@ type apiKeyForm struct {
 
 // newAPIKeyForm builds the form.
 func newAPIKeyForm(deps *App, p auth.Provider) *apiKeyForm {
-	f := &apiKeyForm{deps: deps, p: p, key: widget.NewPasswordEntry()}
+	f := &apiKeyForm{deps: deps, p: p, key: newFormEntry(true)}
 	label := p.APIKey.KeyLabel()
 	f.key.SetPlaceHolder(sentence(label))
-	f.key.OnSubmitted = func(string) { f.onConnect() }
 	content := container.NewVBox()
 	if p.APIKey != nil && p.APIKey.Help != "" {
 		help := widget.NewLabel(p.APIKey.Help)
 		help.Wrapping = fyne.TextWrapWord
 		content.Add(help)
 	}
-	if u, err := url.Parse(p.RegisterURL); err == nil {
-		if l := deps.link("Open "+u.Host, p.RegisterURL); l != nil {
+	if reg := deps.registerURL(p); reg != "" {
+		if l := deps.link("Open "+hostOf(reg), reg); l != nil {
 			content.Add(l)
 		}
 	}
@@ -54,6 +51,7 @@ func newAPIKeyForm(deps *App, p auth.Provider) *apiKeyForm {
 	f.dialog = dialog.NewCustomWithoutButtons("Paste your "+p.Name+" "+label, content, deps.win)
 	f.dialog.SetButtons([]fyne.CanvasObject{widget.NewButton("Cancel", f.dialog.Hide), f.connect})
 	f.dialog.Resize(fyne.NewSize(520, 0))
+	dialogKeys(deps.win, f.dialog, press(f.connect), f.key)
 	return f
 }
 

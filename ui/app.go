@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/keyport/keyport/auth"
+	"github.com/keyport/keyport/internal/autostart"
 	"github.com/keyport/keyport/internal/boundary"
 	"github.com/keyport/keyport/internal/proxy"
 )
@@ -35,6 +36,12 @@ type Options struct {
 	HTTPClient *http.Client
 	// Now is the clock of the relative times shown. Default: time.Now.
 	Now func() time.Time
+	// Autostart turns starting at login on and off (Settings); nil: the
+	// setting is not offered.
+	Autostart autostart.Manager
+	// Hidden starts Keyport in the system tray without showing the window
+	// (as at login), where there is a tray; without one the window shows.
+	Hidden bool
 
 	// do runs f on the UI goroutine without waiting; fyne.Do unless a test
 	// pumps the work itself.
@@ -58,6 +65,8 @@ type App struct {
 	open   func(*url.URL) error               // the browser, behind boundary.GuardOpen
 
 	prefs     settings
+	autostart autostart.Manager // Options.Autostart
+	hidden    bool              // Options.Hidden
 	clip      *secretClip
 	icons     iconCache
 	avatars   *avatars
@@ -113,8 +122,10 @@ func New(a fyne.App, e *auth.Engine, o Options) *App {
 	ctx, cancel := context.WithCancel(context.Background())
 	u := &App{app: a, engine: e, ctx: ctx, cancel: cancel, do: o.do, now: o.Now, after: o.AfterFunc, open: boundary.GuardOpen(a.OpenURL),
 		prefs: settings{p: a.Preferences(), trayDefault: trayAvailable(a)}, icons: iconCache{},
-		views: map[string]*accountView{}, wake: make(chan struct{}, 1), reloads: make(chan struct{}, 1), reload: e.Reload}
+		views: map[string]*accountView{}, wake: make(chan struct{}, 1), reloads: make(chan struct{}, 1), reload: e.Reload,
+		autostart: o.Autostart, hidden: o.Hidden}
 	a.SetIcon(appIcon)
+	a.Settings().SetTheme(newTheme())
 	u.win = a.NewWindow("Keyport")
 	u.clip = &secretClip{app: a, after: o.AfterFunc, do: u.do, delay: u.prefs.ClipboardClear}
 	u.avatars = newAvatars(ctx, boundary.Client(o.HTTPClient, boundary.SameOrigin), u.do, func(string) { u.tick() })
@@ -172,9 +183,12 @@ func (u *App) reloader() {
 	}
 }
 
-// ShowAndRun shows the window and runs the app until it quits.
+// ShowAndRun shows the window (unless Options.Hidden and there is a tray)
+// and runs the app until it quits.
 func (u *App) ShowAndRun() {
-	u.win.Show()
+	if !u.hidden || !trayAvailable(u.app) {
+		u.win.Show()
+	}
 	u.startTray()
 	u.app.Run()
 }
@@ -220,6 +234,29 @@ func (u *App) link(text, raw string) *widget.Hyperlink {
 	return l
 }
 
+// registerURL is the provider's register page with its params filled from
+// the set-up (a self-hosted server's own page), or "" when a param has no
+// value yet.
+func (u *App) registerURL(p auth.Provider) string {
+	values, err := p.ParamValues(u.engine.Client(p.ID).Params)
+	if err != nil {
+		return ""
+	}
+	filled, err := p.WithParams(values)
+	if err != nil {
+		return ""
+	}
+	return filled.RegisterURL
+}
+
+// hostOf is the host of a link, for its label.
+func hostOf(raw string) string {
+	if u, err := url.Parse(raw); err == nil {
+		return u.Host
+	}
+	return raw
+}
+
 // providerName returns a provider's display name, or its id if unknown.
 func (u *App) providerName(id string) string {
 	if p, ok := u.engine.Provider(id); ok {
@@ -227,6 +264,10 @@ func (u *App) providerName(id string) string {
 	}
 	return id
 }
+
+// Show brings the main window forward, as a second start of Keyport asks.
+// It is for goroutines other than the UI's; it returns at once.
+func (u *App) Show() { u.do(u.show) }
 
 // show brings the main window back, from the tray or an account view.
 func (u *App) show() {

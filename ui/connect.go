@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/widget"
@@ -86,22 +87,15 @@ func (s *providersScreen) onConnect(id string) {
 		return // unknown, or already waiting: the button is disabled then
 	}
 	s.deps.win.Show()
+	s.deps.say("", widget.MediumImportance) // an earlier sign-in's outcome is old news
 	ctx, cancel := context.WithCancel(s.deps.ctx)
 	si := &signin{stop: cancel}
 	s.signins[id] = si
-	s.heights[id] = s.waitHeight()
+	s.heights[id] = s.waitHeight(false)
 	s.relayout()
 	go func() {
 		defer cancel()
-		f, err := s.deps.engine.Connect(ctx, id)
-		var acct auth.Account
-		if err == nil {
-			s.deps.do(func() {
-				si.flow = f
-				s.list.Refresh()
-			})
-			acct, err = f.Wait()
-		}
+		acct, err := s.signIn(ctx, si, id)
 		s.deps.do(func() {
 			delete(s.signins, id)
 			delete(s.heights, id)
@@ -109,6 +103,68 @@ func (s *providersScreen) onConnect(id string) {
 			s.reorder()
 		})
 	}()
+}
+
+// signIn runs a sign-in in the browser and, when the person asks for a
+// code instead (si.toCode), one with a code. It runs on its own goroutine
+// and returns the outcome; ctx ends it all.
+func (s *providersScreen) signIn(ctx context.Context, si *signin, id string) (auth.Account, error) {
+	browser, endBrowser := context.WithCancel(ctx)
+	defer endBrowser()
+	f, err := s.deps.engine.Connect(browser, id)
+	if err != nil {
+		return auth.Account{}, err
+	}
+	canCode, _ := s.deps.engine.SupportsDevice(browser, id) // the provider is resolved by now: no request
+	toCode := make(chan struct{})
+	s.deps.do(func() {
+		if s.signins[id] != si {
+			return
+		}
+		si.flow, si.canCode = f, canCode
+		if canCode {
+			si.toCode = func() { close(toCode); endBrowser() }
+			s.heights[id] = s.waitHeight(true)
+		}
+		s.relayout()
+	})
+	acct, err := f.Wait()
+	select {
+	case <-toCode:
+	default:
+		return acct, err
+	}
+	if err == nil || ctx.Err() != nil {
+		return acct, err // signed in in the browser meanwhile, or cancelled
+	}
+	d, err := s.deps.engine.ConnectDevice(ctx, id)
+	if err != nil {
+		return auth.Account{}, err
+	}
+	defer d.Cancel()
+	s.deps.do(func() {
+		si.asking, si.device = false, d
+		s.heights[id] = s.codeHeight()
+		s.relayout()
+		s.tickCode(id, si)
+	})
+	return d.Wait()
+}
+
+// tickCode keeps the time left on a code's row current, once a second
+// while the sign-in with a code runs.
+func (s *providersScreen) tickCode(id string, si *signin) {
+	s.deps.after(time.Second, func() {
+		s.deps.do(func() {
+			if s.signins[id] != si {
+				return // ended
+			}
+			if r := s.row(id); r != nil {
+				r.showTimeLeft()
+			}
+			s.tickCode(id, si)
+		})
+	})
 }
 
 // onConnected reports a sign-in's outcome; a cancelled one needs no words.

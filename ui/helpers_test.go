@@ -37,6 +37,13 @@ type harness struct {
 // newHarness builds the window on dir, which the caller may seed first.
 func newHarness(t *testing.T, dir string) *harness {
 	t.Helper()
+	return newHarnessWith(t, dir, Options{})
+}
+
+// newHarnessWith is newHarness with options; the harness sets AfterFunc
+// and do.
+func newHarnessWith(t *testing.T, dir string, o Options) *harness {
+	t.Helper()
 	keyring.MockInit()
 	h := &harness{t: t, app: test.NewTempApp(t),
 		keys: &countingKeychain{Keychain: auth.NewSystemKeychain("keyport-test", time.Second)}}
@@ -45,7 +52,8 @@ func newHarness(t *testing.T, dir string) *harness {
 		t.Fatalf("auth.New: %v", err)
 	}
 	h.engine = e
-	h.ui = New(h.app, e, Options{AfterFunc: h.afterFunc, do: h.enqueue})
+	o.AfterFunc, o.do = h.afterFunc, h.enqueue
+	h.ui = New(h.app, e, o)
 	t.Cleanup(func() { h.ui.stop(); h.pump() })
 	return h
 }

@@ -74,3 +74,20 @@ func TestProviderListVirtualised(t *testing.T) {
 		t.Errorf("%d rows built for %d providers", rows, len(s.shown))
 	}
 }
+
+// TestProviderRowHeights checks an idle row is as tall as its one line and
+// a waiting row grows to show the waiting state.
+func TestProviderRowHeights(t *testing.T) {
+	h := newHarness(t, t.TempDir())
+	s := h.ui.providers
+	idle := newProviderRow(s)
+	if got, want := s.rowHeight, idle.idleBox.MinSize().Height; got > want+20 {
+		t.Errorf("an idle row is %v tall, its line %v", got, want)
+	}
+	if w, wc := s.waitHeight(false), s.waitHeight(true); w <= s.rowHeight || wc <= w {
+		t.Errorf("a waiting row is %v tall, with the button for a code %v, an idle one %v", w, wc, s.rowHeight)
+	}
+	if c := s.codeHeight(); c <= s.waitHeight(false) {
+		t.Errorf("a row showing a code is %v tall, an idle one %v", c, s.rowHeight)
+	}
+}

@@ -23,10 +23,10 @@ import (
 type setupForm struct {
 	deps     *App
 	p        auth.Provider
-	params   map[string]*widget.Entry // the provider's params by name
-	clientID *widget.Entry
-	secret   *widget.Entry
-	port     *widget.Entry
+	params   map[string]*formEntry // the provider's params by name
+	clientID *formEntry
+	secret   *formEntry
+	port     *formEntry
 	uri      *widget.Label
 	problem  *widget.Label
 	save     *widget.Button
@@ -36,7 +36,7 @@ type setupForm struct {
 // newSetup builds the form, filled with the provider's current settings.
 func newSetup(deps *App, p auth.Provider) *setupForm {
 	c := deps.engine.Client(p.ID)
-	f := &setupForm{deps: deps, p: p, clientID: widget.NewEntry(), secret: widget.NewPasswordEntry(), port: widget.NewEntry()}
+	f := &setupForm{deps: deps, p: p, clientID: newFormEntry(false), secret: newFormEntry(true), port: newFormEntry(false)}
 	f.clientID.SetText(c.ClientID)
 	switch {
 	case c.HasSecret:
@@ -68,9 +68,11 @@ func newSetup(deps *App, p auth.Provider) *setupForm {
 	f.problem.Hide()
 
 	form := widget.NewForm()
-	f.params = map[string]*widget.Entry{}
+	f.params = map[string]*formEntry{}
+	entries := []*formEntry{}
 	for _, pr := range p.Params {
-		e := widget.NewEntry()
+		e := newFormEntry(false)
+		entries = append(entries, e)
 		e.SetText(c.Params[pr.Name])
 		e.SetPlaceHolder(pr.Default)
 		item := widget.NewFormItem(pr.Label, e)
@@ -91,8 +93,8 @@ func newSetup(deps *App, p auth.Provider) *setupForm {
 	}
 	intro.Wrapping = fyne.TextWrapWord
 	content := container.NewVBox(intro)
-	if u, err := url.Parse(p.RegisterURL); err == nil {
-		if l := deps.link("Register a client at "+u.Host, p.RegisterURL); l != nil {
+	if reg := deps.registerURL(p); reg != "" {
+		if l := deps.link("Register a client at "+hostOf(reg), reg); l != nil {
 			content.Add(l)
 		}
 	}
@@ -109,6 +111,10 @@ func newSetup(deps *App, p auth.Provider) *setupForm {
 	f.dialog = dialog.NewCustomWithoutButtons("Set up "+p.Name, content, deps.win)
 	f.dialog.SetButtons([]fyne.CanvasObject{widget.NewButton("Cancel", f.dialog.Hide), f.save})
 	f.dialog.Resize(fyne.NewSize(600, 0))
+	if oauth {
+		entries = append(entries, f.clientID, f.secret, f.port)
+	}
+	dialogKeys(deps.win, f.dialog, press(f.save), entries...)
 	return f
 }
 

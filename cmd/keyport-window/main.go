@@ -1,7 +1,9 @@
 // Command keyport-window is Keyport's window. The desktop entry starts it
-// directly; `keyport` with no command starts it too. The terminal commands
-// live in `keyport`, which links no Fyne, so `keyport token` starts in the
-// time a keychain lookup takes (docs/BENCHMARKS.md).
+// directly; `keyport` with no command starts it too; the login entry
+// starts it with --hidden, in the tray. One runs per configuration: a
+// second start brings the running window forward and exits 0. The
+// terminal commands live in `keyport`, which links no Fyne, so `keyport
+// token` starts in the time a keychain lookup takes (docs/BENCHMARKS.md).
 package main
 
 import (
@@ -21,9 +23,17 @@ import (
 )
 
 func main() {
-	if len(os.Args) > 1 {
-		fmt.Fprintf(os.Stderr, "keyport-window opens Keyport's window and takes no arguments; the commands are in 'keyport' ('keyport help' lists them).\n")
+	hidden, ok := parseArgs(os.Args[1:])
+	if !ok {
+		fmt.Fprintf(os.Stderr, "keyport-window opens Keyport's window and takes only --hidden (start in the tray); the commands are in 'keyport' ('keyport help' lists them).\n")
 		os.Exit(2)
+	}
+	inst, done := claim(os.Stderr) // one window: a second start brings the first forward
+	if done {
+		return
+	}
+	if inst != nil {
+		defer inst.Close()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -46,7 +56,10 @@ func main() {
 	refresher, stopRefresher := context.WithCancel(ctx)
 	ran := make(chan struct{})
 	go func() { e.Run(refresher); close(ran) }()
-	w := ui.New(a, e, ui.Options{})
+	w := ui.New(a, e, ui.Options{Autostart: loginEntry(), Hidden: hidden})
+	if inst != nil {
+		inst.OnShow(w.Show)
+	}
 	go func() { <-ctx.Done(); w.Quit() }() // Ctrl-C: clear a copied secret first
 	w.ShowAndRun()
 	// A refresh the provider has answered must save its (rotated) token

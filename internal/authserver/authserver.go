@@ -74,6 +74,13 @@ type Options struct {
 	RedirectPaths []string
 	// Title is shown on the login and consent pages.
 	Title string
+	// DeviceTTL is how long a device code (RFC 8628) lives; zero means
+	// ten minutes. DeviceInterval is the polling interval the server
+	// announces and enforces with slow_down; zero means 5 s. The first
+	// DeviceSlowDown polls of each device code get slow_down anyway.
+	DeviceTTL      time.Duration
+	DeviceInterval time.Duration
+	DeviceSlowDown int
 }
 
 // Metadata holds the endpoints from the server's discovery document
@@ -86,6 +93,7 @@ type Metadata struct {
 	RevocationEndpoint    string `json:"revocation_endpoint"`
 	IntrospectionEndpoint string `json:"introspection_endpoint"`
 	JWKSURI               string `json:"jwks_uri"`
+	DeviceAuthorization   string `json:"device_authorization_endpoint"`
 }
 
 // Server is a running authorization server. Its methods are safe for
@@ -227,6 +235,16 @@ func (o Options) args() []string {
 	if o.Title != "" {
 		args = append(args, "--title", o.Title)
 	}
+	secs := func(d time.Duration) string { return strconv.FormatInt(int64((d+time.Second-1)/time.Second), 10) }
+	if o.DeviceTTL > 0 {
+		args = append(args, "--device-ttl", secs(o.DeviceTTL))
+	}
+	if o.DeviceInterval > 0 {
+		args = append(args, "--device-interval", secs(o.DeviceInterval))
+	}
+	if o.DeviceSlowDown > 0 {
+		args = append(args, "--device-slow-down", strconv.Itoa(o.DeviceSlowDown))
+	}
 	return args
 }
 
@@ -252,6 +270,20 @@ func repoRoot() (string, error) {
 // golang.org/x/oauth2.
 func (s *Server) Endpoint() oauth2.Endpoint {
 	return oauth2.Endpoint{AuthURL: s.Metadata.AuthorizationEndpoint, TokenURL: s.Metadata.TokenEndpoint}
+}
+
+// Stats are the server's counts of device-grant polls.
+type Stats struct {
+	DevicePolls int `json:"device_polls"`  // token requests with a device code
+	SlowDowns   int `json:"slow_downs"`    // of them answered slow_down
+	Grants      int `json:"device_grants"` // of them answered with tokens
+}
+
+// Stats returns the server's counts so far.
+func (s *Server) Stats(ctx context.Context) (Stats, error) {
+	var st Stats
+	err := s.getJSON(ctx, s.Issuer+"/test/stats", &st)
+	return st, err
 }
 
 // Introspect asks the introspection endpoint (RFC 7662) as IntrospectorID

@@ -85,6 +85,97 @@ func (s *Server) SignIn(ctx context.Context, authorizeURL, login, password strin
 	return nil, errors.New("sign in: too many redirects and pages")
 }
 
+// SignInDevice plays the person on the device grant's verification page
+// (RFC 8628 section 3.3): it opens verificationURL (the complete one, or
+// the plain one and then enters userCode), confirms the code, signs in as
+// login with password, and Allows (allow) or Denies on the consent page;
+// Deny at the code's confirmation when allow is false. It returns nil once
+// the server shows its end page. Each call has its own cookies.
+func (s *Server) SignInDevice(ctx context.Context, verificationURL, userCode, login, password string, allow bool) error {
+	next, err := url.Parse(verificationURL)
+	if err != nil || !s.owns(next) {
+		return fmt.Errorf("device sign-in: %q is not under issuer %s", verificationURL, s.Issuer)
+	}
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		return err
+	}
+	browser := &http.Client{Jar: jar, Timeout: s.http.Timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	var form url.Values
+	signedIn := false
+	for range maxHops {
+		if !s.owns(next) {
+			return fmt.Errorf("device sign-in: sent to %s", next.Redacted())
+		}
+		status, loc, body, err := fetch(ctx, browser, next, form)
+		if err != nil {
+			return fmt.Errorf("device sign-in: %w", err)
+		}
+		if loc != nil {
+			next, form = next.ResolveReference(loc), nil
+			continue
+		}
+		page := parsePage(body)
+		switch {
+		case strings.Contains(string(body), `id="device-done"`):
+			if !allow {
+				return errors.New("device sign-in: the server signed in after Deny")
+			}
+			return nil
+		case strings.Contains(string(body), `id="device-denied"`):
+			if allow {
+				return errors.New("device sign-in: the server reports a denial after Allow")
+			}
+			return nil
+		case status != http.StatusOK && status != http.StatusUnauthorized && status != http.StatusBadRequest:
+			return fmt.Errorf("device sign-in: %s: HTTP %d: %s", next.Path, status, page.message)
+		case len(page.forms) > 0 && strings.Contains(string(body), autoSubmit):
+			// oidc-provider's form_post page for a complete verification
+			// URI: a browser's script submits the first form as it is.
+			f := page.forms[0]
+			next, form = next.ResolveReference(f.action), f.values
+		case page.form(hasButton("continue")) != nil:
+			if form != nil {
+				return fmt.Errorf("device sign-in: the code was refused: %s", page.message)
+			}
+			f := page.form(hasButton("continue"))
+			next, form = next.ResolveReference(f.action), f.values
+			form.Set("user_code", userCode)
+		case page.form(hasButton("allow")) != nil && page.form(hasField("login")) == nil && strings.Contains(string(body), `id="user-code"`):
+			f := page.form(hasButton("allow"))
+			next, form = next.ResolveReference(f.action), f.values
+			if !allow {
+				form.Set("abort", "yes")
+			}
+		case page.form(hasField("login")) != nil:
+			if signedIn {
+				return fmt.Errorf("device sign-in as %q: %s", login, page.message)
+			}
+			signedIn = true
+			f := page.form(hasField("login"))
+			next, form = next.ResolveReference(f.action), f.values
+			form.Set("login", login)
+			form.Set("password", password)
+		case page.form(hasButton("allow")) != nil:
+			id := "deny"
+			if allow {
+				id = "allow"
+			}
+			f := page.form(hasButton(id))
+			next, form = next.ResolveReference(f.action), f.values
+		case status == http.StatusBadRequest || page.message != "":
+			return fmt.Errorf("device sign-in: %s: %s", next.Path, page.message)
+		default:
+			return fmt.Errorf("device sign-in: unexpected page at %s", next.Path)
+		}
+	}
+	return errors.New("device sign-in: too many redirects and pages")
+}
+
+// autoSubmit is the script of a page that submits its first form on load.
+const autoSubmit = "document.forms[0].submit()"
+
 // owns reports whether u is under the issuer.
 func (s *Server) owns(u *url.URL) bool {
 	return u.Scheme == s.issuer.Scheme && u.Host == s.issuer.Host && strings.HasPrefix(u.Path, s.issuer.Path)

@@ -37,10 +37,19 @@ type Keychain interface {
 
 const (
 	defaultKeychainTimeout = 30 * time.Second
-	// chunkSize is the most base64 text one keychain item holds. go-keyring
-	// refuses about 2560 bytes on Windows and 3000 on macOS (service, user
-	// and secret together), so 1800 leaves room for long names.
-	chunkSize = 1800
+	// The largest keychain item the platforms take, service, user name and
+	// value together: go-keyring refuses a Windows Credential Manager
+	// secret over 2,560 bytes and documents about 3,000 for the macOS
+	// Keychain. Secret Service has no such limit.
+	windowsItemLimit = 2560
+	macOSItemLimit   = 3000
+	// nameRoom is what an item keeps below its limit for the service and
+	// user names and for the head's JSON around inline data.
+	nameRoom = 760
+	// chunkSize is the most base64 text one keychain item holds: the
+	// smallest limit less nameRoom, on every platform, so that names of
+	// up to about 700 bytes fit (TestKeychainItemLimits).
+	chunkSize = min(windowsItemLimit, macOSItemLimit) - nameRoom
 	// readTries bounds how often Get re-reads the head when a writer
 	// replaced the value while it was reading the chunks; it waits 2, 4, ...
 	// ms before each new try.

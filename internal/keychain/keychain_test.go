@@ -612,3 +612,88 @@ func FuzzKeychainRoundTrip(f *testing.F) {
 		assertNoChunks(t, "p/1", old)
 	})
 }
+
+// limitBackend refuses, as go-keyring does, any item whose service, user
+// name and value together exceed limit, and records the largest it stored.
+type limitBackend struct {
+	goKeyring
+	limit int
+
+	mu      sync.Mutex // guards largest and items
+	largest int
+	items   int
+}
+
+func (l *limitBackend) Set(service, user, value string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := len(service) + len(user) + len(value)
+	if n > l.limit {
+		return keyring.ErrSetDataTooBig
+	}
+	l.largest, l.items = max(l.largest, n), l.items+1
+	return l.goKeyring.Set(service, user, value)
+}
+
+// TestKeychainItemLimits stores values of every shape (inline at the
+// largest, the smallest chunked, many chunks) under long names with the
+// chunk size each platform's item limit gives, and checks that every item
+// written stays within that limit and the value reads back.
+func TestKeychainItemLimits(t *testing.T) {
+	// The longest names Keyport writes in practice: a long service name
+	// ($KEYPORT_KEYRING_SERVICE) and an account key with a long provider id
+	// and an account id of 200 ASCII characters (auth's maxIDLen).
+	service := "keyport-" + strings.Repeat("s", 56)
+	user := "account:" + strings.Repeat("p", 64) + "/" + strings.Repeat("i", 200)
+	platforms := []struct {
+		name  string
+		limit int
+	}{
+		{"Windows Credential Manager", windowsItemLimit},
+		{"macOS Keychain", macOSItemLimit},
+	}
+	for _, p := range platforms {
+		chunk := p.limit - nameRoom
+		values := map[string]int{
+			"largest inline":   chunk / 4 * 3,
+			"smallest chunked": chunk/4*3 + 1,
+			"64 KiB":           64 << 10, // dozens of chunks: two-digit indices in the names
+		}
+		for what, size := range values {
+			t.Run(p.name+"/"+what, func(t *testing.T) {
+				keyring.MockInit()
+				be := &limitBackend{limit: p.limit}
+				kc := testKeychain(t, service, time.Second, be)
+				kc.chunk = chunk
+				value := randomBytes(t, size)
+				if err := kc.Set(t.Context(), user, value); err != nil {
+					t.Fatalf("Set of %d bytes with a %d-byte limit: %v", size, p.limit, err)
+				}
+				got, err := kc.Get(t.Context(), user)
+				if err != nil || !bytes.Equal(got, value) {
+					t.Fatalf("Get: %d bytes, %v; want the %d stored", len(got), err, size)
+				}
+				if be.largest > p.limit || be.items == 0 {
+					t.Fatalf("%d items written, the largest %d bytes; limit %d", be.items, be.largest, p.limit)
+				}
+				t.Logf("%d items, the largest %d of %d bytes", be.items, be.largest, p.limit)
+			})
+		}
+	}
+	if chunkSize > min(windowsItemLimit, macOSItemLimit)-nameRoom {
+		t.Errorf("chunkSize %d leaves less than nameRoom below the smallest item limit", chunkSize)
+	}
+}
+
+// The limits bite: a name longer than nameRoom allows makes Set fail with
+// an error saying the item is too large, rather than writing it.
+func TestKeychainItemLimitRefused(t *testing.T) {
+	keyring.MockInit()
+	be := &limitBackend{limit: windowsItemLimit}
+	kc := testKeychain(t, testService, time.Second, be)
+	user := "account:" + strings.Repeat("x", nameRoom)
+	err := kc.Set(t.Context(), user, randomBytes(t, chunkSize/4*3))
+	if err == nil || !strings.Contains(err.Error(), "too large") {
+		t.Fatalf("Set over the limit: %v, want an error saying the item is too large", err)
+	}
+}

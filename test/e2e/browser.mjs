@@ -9,6 +9,14 @@
 // $E2E_DIR/consent says ("allow" unless it says "deny"), waits for Keyport's
 // loopback callback page and prints its #result, then exits: 0 when the
 // callback page was reached, 1 otherwise. It never downloads a browser.
+// When the consent file says "ignore", it opens nothing and exits 0: a
+// browser the person leaves alone.
+//
+//   node browser.mjs --code CODE URL
+//
+// plays the person on a device grant's verification page instead (RFC
+// 8628): it types CODE into the page at URL, confirms, signs in, allows,
+// and exits 0 once the server's end page (#device-done) shows.
 // E2E_PIDFILE, when set, receives Chromium's pid (its process group), so
 // run.sh can stop Chromium even if this script is killed.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -16,7 +24,9 @@ import { join } from 'node:path';
 
 import { chromium } from 'playwright-core';
 
-const url = process.argv[2];
+const codeMode = process.argv[2] === '--code';
+const code = codeMode ? process.argv[3] : '';
+const url = codeMode ? process.argv[4] : process.argv[2];
 const dir = process.env.E2E_DIR || '.';
 const shot = process.env.E2E_SHOT || join(dir, 'browser.png');
 const timeout = 60_000;
@@ -27,7 +37,8 @@ function log(...parts) {
 
 function consent() {
   try {
-    return readFileSync(join(dir, 'consent'), 'utf8').trim() === 'deny' ? 'deny' : 'allow';
+    const said = readFileSync(join(dir, 'consent'), 'utf8').trim();
+    return said === 'deny' || said === 'ignore' ? said : 'allow';
   } catch {
     return 'allow';
   }
@@ -44,9 +55,13 @@ function where(u) {
 }
 
 async function main() {
-  if (!url) throw new Error('usage: node browser.mjs URL');
-  const choice = consent();
-  log(`opening ${where(url)}; consent: ${choice}`);
+  if (!url) throw new Error('usage: node browser.mjs [--code CODE] URL');
+  const choice = codeMode ? 'allow' : consent();
+  if (choice === 'ignore') {
+    log(`left ${where(url)} unanswered`);
+    return true;
+  }
+  log(`opening ${where(url)}; consent: ${choice}${codeMode ? '; entering a code' : ''}`);
   // launchServer, not launch: only a BrowserServer tells Chromium's pid.
   const server = await chromium.launchServer({
     executablePath: '/usr/bin/chromium',
@@ -63,6 +78,10 @@ async function main() {
   let ok = false;
   try {
     await page.goto(url);
+    if (codeMode) {
+      await enterCode(page);
+      return (ok = true);
+    }
     // A fresh profile has no session: sign in, then consent. Each step waits
     // for whichever page comes next, so a remembered consent is fine too.
     const next = () => page.waitForSelector('#login, #allow, #result, #error', { state: 'visible' });
@@ -96,6 +115,35 @@ async function main() {
     await server.close();
   }
   return ok;
+}
+
+// enterCode plays the person on the verification page: the code, its
+// confirmation, the sign-in and the consent, in whichever order they come.
+async function enterCode(page) {
+  for (let i = 0; i < 8; i++) {
+    const el = await page.waitForSelector('input[name=user_code]:not([type=hidden]), #login, #allow, #device-done, #device-denied, #error', { state: 'visible' });
+    const id = await el.getAttribute('id');
+    if (id === 'device-done') {
+      log(`code page: done: ${(await el.innerText()).trim()}`);
+      return;
+    }
+    if (id === 'login') {
+      log('signing in as demo');
+      await page.fill('#login', 'demo');
+      await page.fill('#password', 'demo');
+      await Promise.all([page.waitForNavigation(), page.click('#signin')]);
+    } else if (id === 'allow') {
+      log('pressing allow');
+      await Promise.all([page.waitForNavigation(), page.click('#allow')]);
+    } else if (!id) {
+      log('entering the code');
+      await el.fill(code);
+      await Promise.all([page.waitForNavigation(), page.click('#continue')]);
+    } else {
+      throw new Error(`the code page shows #${id}: ${(await el.innerText()).replace(/\s+/g, ' ').trim()}`);
+    }
+  }
+  throw new Error('the code page did not end after 8 pages');
 }
 
 main().then((ok) => process.exit(ok ? 0 : 1), (err) => {

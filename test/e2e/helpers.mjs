@@ -80,8 +80,9 @@ async function ocr(img) {
       // Text of any colour that is lighter than its surroundings (red
       // error text on the dark background), by a local threshold.
       ocrVariant(img, ['-lat', '30x30+10%', '-negate'], dir, 'lighter'),
-      // Text darker than its surroundings (the red Disconnect button).
-      ocrVariant(img, ['-negate', '-lat', '30x30+10%', '-negate'], dir, 'darker'),
+      // Dark text on a light background (the light red Disconnect button,
+      // ui/theme.go): a global threshold, which a local one misses there.
+      ocrVariant(img, ['-threshold', '50%'], dir, 'darker'),
     ]);
     return variants.flat();
   } finally {

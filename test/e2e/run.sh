@@ -8,7 +8,9 @@
 #
 # It connects the "Local demo" provider in the window, checks the keychain,
 # the token, the background refresh, Copy and the clipboard clearing, a
-# declined sign-in and Disconnect. Screenshots and the logs of Keyport, the
+# declined sign-in, a sign-in with a code (RFC 8628: "Use a code instead",
+# the code copied from the window and typed into the browser) and
+# Disconnect. Screenshots and the logs of Keyport, the
 # server and each browser run go to build/e2e/. Everything it starts is
 # stopped when it ends, fails or is interrupted. It prints one line per step
 # and ends with "e2e: N passed, N failed"; the exit status is 0 only when all
@@ -23,7 +25,7 @@ ROOT=$PWD
 ART=$ROOT/build/e2e
 KEYPORT=$ART/keyport
 HELPERS=$ROOT/test/e2e/helpers.mjs
-STEPS=7
+STEPS=8
 ACCOUNT=local/demo
 SERVICE=keyport-e2e
 ACCESS_TTL=20    # seconds: short, so the test sees a refresh
@@ -517,7 +519,47 @@ EOF
 	pass
 
 	##########################################################################
-	step 7 "Disconnect in the account window revokes the grant and empties the keychain"
+	step 7 "sign in with a code: Connect, Use a code instead, Copy the code, the browser enters it"
+	# The browser Connect opens is left alone: the person chooses a code.
+	consent ignore
+	click_text "$WIN" providers-3 "Local demo" Connect
+	click_text "$WIN" waiting "Use a code instead"
+	wait_shows "$WIN" code 30 "Enter this code" "Open the page" "Expires in" ||
+		fail "the window does not show the code with Copy, Open the page and the time left" "code.png, keyport.log"
+	printf 'e2e-marker-code' | xclip -selection clipboard -quiet >/dev/null 2>&1 &
+	XCLIP_PID=$!
+	sleep 0.3
+	click_text "$WIN" code-copy "Open the page" Copy
+	local code=""
+	deadline=$(($(now) + 15))
+	until code=$(clipboard) && [[ -n $code && $code != e2e-marker-code ]]; do
+		(($(now) < deadline)) || fail "the clipboard did not change after Copy beside the code" "keyport.log and build/e2e/code-copy.png"
+		sleep 0.2
+	done
+	# oidc-provider's codes: eight letters of its base-20 set, as XXXX-XXXX.
+	[[ $code =~ ^[B-DF-HJ-NP-TV-XZ]{4}-[B-DF-HJ-NP-TV-XZ]{4}$ ]] || fail "Copy put \"${code:0:40}\" on the clipboard, not a code" code-copy.png
+	detail "the window shows the code; Copy gave $code; the browser enters it at $issuer/device"
+	E2E_SHOT="$ART/browser-code.png" E2E_PIDFILE="$ART/browser-code.chromium" \
+		env -u DBUS_SESSION_BUS_ADDRESS timeout 90 node test/e2e/browser.mjs --code "$code" "$issuer/device" \
+		>"$ART/browser-code.log" 2>&1 </dev/null || fail "the browser could not enter the code" "browser-code.log, browser-code.png"
+	# The server counts the token requests with a device code; the one that
+	# got tokens is Keyport's poll after the browser allowed.
+	local stats=""
+	deadline=$(($(now) + 30))
+	until stats=$(http GET "$issuer/test/stats") && [[ $(node "$HELPERS" json device_grants <<<"${stats#200 }") == 1 ]]; do
+		(($(now) < deadline)) || fail "Keyport's polls got no tokens within 30 s of the code's entry: ${stats:0:120}" "server.log, keyport.log"
+		sleep 0.5
+	done
+	wait_shows "$WIN" code-connected 20 "Connected Dana Demo" ||
+		fail "the window does not say it connected Dana Demo" "code-connected.png, keyport.log"
+	accounts
+	[[ $(field length) == 1 && $(field 0.status) == valid ]] || fail "after the sign-in with a code: $(field length) accounts, status $(field 0.status)" accounts.json
+	detail "connected again with the code; the server saw ${stats#200 }"
+	consent allow
+	pass
+
+	##########################################################################
+	step 8 "Disconnect in the account window revokes the grant and empties the keychain"
 	xdotool windowraise "$view"
 	click_text "$view" account-2 Disconnect
 	deadline=$(($(now) + 15))

@@ -4,7 +4,16 @@
 //
 // Usage: node server.js [--port N] [--access-ttl S] [--refresh-ttl S]
 //          [--client-id ID] [--redirect-path /p]... [--title TEXT]
+//          [--device-ttl S] [--device-interval S] [--device-slow-down N]
 //          [--exit-on-stdin-close]
+//
+// The device authorization grant (RFC 8628) is on: its verification page is
+// /device. --device-interval is the polling interval the server announces
+// (and enforces with slow_down), --device-slow-down answers the first N
+// polls of each device code with slow_down whatever their timing, and
+// GET /test/stats returns {"device_polls":N,"slow_downs":N,"device_grants":N}:
+// token requests with a device code, the slow_down answers among them, and
+// those that got tokens.
 //
 // Once listening it prints exactly one line to stdout,
 // {"issuer":"http://127.0.0.1:PORT"}, and logs only to stderr. Logs never
@@ -48,6 +57,9 @@ function parseOptions() {
       'client-id': { type: 'string', default: 'keyport-test' },
       'redirect-path': { type: 'string', multiple: true, default: ['/callback/local'] },
       title: { type: 'string', default: 'Keyport test sign-in' },
+      'device-ttl': { type: 'string', default: '600' },
+      'device-interval': { type: 'string', default: '5' },
+      'device-slow-down': { type: 'string', default: '0' },
       'exit-on-stdin-close': { type: 'boolean', default: false },
     },
     strict: true,
@@ -68,6 +80,9 @@ function parseOptions() {
     clientID: values['client-id'],
     redirectPaths: paths,
     title: values.title,
+    deviceTTL: int('device-ttl', 1),
+    deviceInterval: int('device-interval', 1),
+    deviceSlowDown: int('device-slow-down', 0),
     exitOnStdinClose: values['exit-on-stdin-close'],
   };
 }
@@ -192,7 +207,7 @@ function newProvider(issuer, opts) {
     application_type: 'native',
     token_endpoint_auth_method: method,
     ...(method === 'none' ? {} : { client_secret: SECRET }),
-    grant_types: ['authorization_code', 'refresh_token'],
+    grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
     response_types: ['code'],
     redirect_uris: redirectURIs,
   });
@@ -234,6 +249,26 @@ function newProvider(issuer, opts) {
         allowedPolicy: async (ctx, client, token) => client.clientId === 'introspector' || token.clientId === client.clientId,
       },
       userinfo: { enabled: true },
+      deviceFlow: {
+        enabled: true,
+        // Pages with ids the tests find: the code form (Continue), the
+        // confirmation (Allow, Deny) and the end.
+        async userCodeInputSource(ctx, form, out, err) {
+          if (err && err.name === 'AbortedError') {
+            ctx.body = page(opts.title, 'Sign-in denied', '<p id="device-denied">You denied the sign-in. You can return to the app.</p>');
+            return;
+          }
+          const msg = err ? `<p class="error" role="alert" id="error">${err.userCode || err.name === 'NoCodeError' ? 'The code you entered is incorrect. Try again.' : 'The sign-in did not work. Start again from the app.'}</p>` : '<p>Enter the code the app shows.</p>';
+          ctx.body = page(opts.title, 'Enter your code', `${msg}\n${form.replace('</form>', '<button id="continue" type="submit">Continue</button></form>')}`);
+        },
+        async userCodeConfirmSource(ctx, form, client, deviceInfo, userCode) {
+          const buttons = '<button id="allow" type="submit">Allow</button> <button id="deny" type="submit" name="abort" value="yes">Deny</button></form>';
+          ctx.body = page(opts.title, 'Confirm the code', `<p>${esc(client.clientName || client.clientId)} shows the code <code id="user-code">${esc(userCode)}</code>.</p>\n${form.replace('</form>', buttons)}`);
+        },
+        async successSource(ctx) {
+          ctx.body = page(opts.title, 'Signed in', '<p id="device-done">You can return to the app.</p>');
+        },
+      },
       rpInitiatedLogout: { enabled: false },
     },
     // Every client allowed the refresh_token grant gets a refresh token,
@@ -246,6 +281,7 @@ function newProvider(issuer, opts) {
       AuthorizationCode: 60,
       IdToken: 3600,
       RefreshToken: opts.refreshTTL,
+      DeviceCode: opts.deviceTTL,
       Interaction: 3600,
       Session: 14 * 24 * 3600,
       Grant: 14 * 24 * 3600,
@@ -327,6 +363,8 @@ async function interaction(provider, opts, req, res, action) {
   }
 }
 
+const stats = { device_polls: 0, slow_downs: 0, device_grants: 0 };
+
 async function main() {
   const opts = parseOptions();
   let provider;
@@ -353,6 +391,10 @@ async function main() {
       });
       return;
     }
+    if (path === '/test/stats') {
+      send(res, 200, 'application/json', JSON.stringify(stats));
+      return;
+    }
     const avatar = /^\/avatars\/(\w+)\.png$/.exec(path);
     if (avatar && Object.hasOwn(USERS, avatar[1])) {
       send(res, 200, 'image/png', avatarPNG(USERS[avatar[1]].colour));
@@ -377,6 +419,29 @@ async function main() {
   for (const event of ['authorization.error', 'grant.error', 'introspection.error', 'revocation.error', 'userinfo.error']) {
     provider.on(event, (ctx, err) => log(`${event}:`, err.error || err.name, err.error_description || ''));
   }
+  // The device grant's interval, and slow_down for polls that come too
+  // soon (RFC 8628 section 3.5) or for the first --device-slow-down polls.
+  const polls = new Map(); // device_code → { last, n }
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.path === '/device/auth' && ctx.status === 200 && ctx.body?.device_code) {
+      ctx.body.interval = opts.deviceInterval;
+    }
+    const code = ctx.path === '/token' && ctx.oidc?.params?.device_code;
+    if (!code) return;
+    stats.device_polls += 1;
+    if (ctx.status === 200 && ctx.body?.access_token) stats.device_grants += 1;
+    const now = Date.now();
+    const p = polls.get(code) || { last: 0, n: 0 };
+    p.n += 1;
+    const early = p.last && now - p.last < opts.deviceInterval * 1000 - 250;
+    p.last = now;
+    polls.set(code, p);
+    if (ctx.body?.error === 'authorization_pending' && (early || p.n <= opts.deviceSlowDown)) {
+      stats.slow_downs += 1;
+      ctx.body = { error: 'slow_down', error_description: 'polling too quickly' };
+    }
+  });
   handle = provider.callback();
 
   let stopping = false;

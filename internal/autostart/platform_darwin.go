@@ -1,0 +1,5 @@
+//go:build darwin
+
+package autostart
+
+func newPlatform(e Entry) (Manager, error) { return launchAgentManager(e) }

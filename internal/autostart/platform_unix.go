@@ -1,0 +1,5 @@
+//go:build !windows && !darwin
+
+package autostart
+
+func newPlatform(e Entry) (Manager, error) { return xdgManager(e) }
