@@ -11,7 +11,9 @@
 #
 # Environment: BENCH_PAIRS (start-up pairs, default 9), BENCH_IDLE_PAIRS
 # (default 5), BENCH_IDLE_S (seconds of idle CPU per run, default 60),
-# BENCH_TOKEN_PAIRS (default 15), BENCH_FLOW_PAIRS (sign-ins, default 21).
+# BENCH_TOKEN_PAIRS (default 15), BENCH_FLOW_PAIRS (sign-ins, default 21),
+# BENCH_PROXY_ROUNDS (sequential requests each way through the API proxy,
+# default 3000).
 # BENCH_REPORT_ONLY=1 measures nothing and reports the results of the last run (build/bench/results.txt) again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,6 +67,7 @@ elif [[ -z ${KEYPORT_BENCH_INNER:-} ]]; then
 	go build "${TAGS[@]}" "${release[@]}" -o "$OUT/baseline" ./bench/baseline >>"$LOG" 2>&1 || die "go build baseline (see $LOG)"
 	go build -o "$OUT/probe" ./bench/probe >>"$LOG" 2>&1 || die "go build probe (see $LOG)"
 	go build -o "$OUT/seed" ./bench/seed >>"$LOG" 2>&1 || die "go build seed (see $LOG)"
+	go build "${release[@]}" -o "$OUT/proxybase" ./bench/proxybase >>"$LOG" 2>&1 || die "go build proxybase (see $LOG)"
 	go test "${TAGS[@]}" -c -o "$OUT/bench.test" ./bench >>"$LOG" 2>&1 || die "go test -c ./bench (see $LOG)"
 
 	# -displayfd: Xvfb picks a free display and tells us its number.
@@ -233,6 +236,13 @@ for n in 1 10000; do
 	put "refreshwrite${n}_ms" "$(awk -v n="$n" '$1 ~ ("^BenchmarkRefreshIndexWrite/accounts=" n "-") { print $3 / 1e6 }' "$OUT/gobench.txt")"
 	put "refreshwrite${n}_bytes" "$(awk -v n="$n" '$1 ~ ("^BenchmarkRefreshIndexWrite/accounts=" n "-") { print $5 }' "$OUT/gobench.txt")"
 done
+
+# 6. The local API proxy: keyport proxy against a bare httputil.ReverseProxy
+# (bench/proxybase) in front of one API server (bench/proxy_test.go).
+echo "bench: the API proxy: latency, throughput, memory over 10,000 requests"
+(cd bench && KEYPORT_BENCH=1 KEYPORT_BENCH_OUT="$PWD/../$RES" KEYPORT_BENCH_KEYPORT="$PWD/../$OUT/keyport" \
+	KEYPORT_BENCH_PROXYBASE="$PWD/../$OUT/proxybase" ../"$OUT/bench.test" -test.count=1 -test.v -test.run '^TestProxyFigures$') >>"$LOG" 2>&1 ||
+	die "proxy figures (see $LOG)"
 rm -rf "$runs"
 fi
 
@@ -253,6 +263,7 @@ judge() { # 1 or 0 -> V=ok or MISSED, counted
 	fi
 }
 le() { awk -v a="$1" -v b="$2" 'BEGIN { print (a <= b) ? 1 : 0 }'; }
+ge() { awk -v a="$1" -v b="$2" 'BEGIN { print (a >= b) ? 1 : 0 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 f() { awk -v a="$1" -v d="${2:-2}" -v div="${3:-1}" 'BEGIN { printf "%.*f", d, a / div }'; }
 # report FIGURE KEYPORT BASELINE RATIO TARGET VERDICT
@@ -322,6 +333,23 @@ b=$(get token_baseline_ms)
 r=$(ratio "$k" "$b")
 judge "$(le "$r" 1.5)"
 report "keyport token (valid token, start to exit)" "keyport $(f "$k" 1) ms" "secret-tool lookup $(f "$b" 1) ms" "$r" "≤ 1.5" "$V"
+
+k=$(get proxy_added_keyport_us)
+b=$(get proxy_added_baseline_us)
+r=$(ratio "$k" "$b")
+judge "$(le "$r" 1.1)"
+report "API proxy: median latency it adds to a request" "keyport proxy $(f "$k" 1) µs" \
+	"bare ReverseProxy $(f "$b" 1) µs (one with Keyport's buffer pool $(f "$(get proxy_added_pooled_us)" 1) µs; the API alone $(f "$(get proxy_direct_us)" 1) µs)" "$r" "≤ 1.1" "$V"
+k=$(get proxy_rps_keyport)
+b=$(get proxy_rps_baseline)
+r=$(ratio "$k" "$b")
+judge "$(ge "$r" 0.9)"
+report "API proxy: throughput, 8 concurrent clients" "keyport proxy $k requests/s" "bare ReverseProxy $b/s (pooled $(get proxy_rps_pooled)/s)" "$r" "≥ 0.9" "$V"
+k=$(get proxy_rss_end_kb)
+b=$(get proxy_rss_start_kb)
+r=$(ratio "$k" "$b")
+judge "$(le "$r" 1.05)"
+report "API proxy: resident memory over 10,000 requests" "keyport proxy $(f "$k" 1 1024) MB after them (every 2,500: $(get proxy_rss_trend_kb) kB)" "$(f "$b" 1 1024) MB before" "$r" "≤ 1.05" "$V"
 
 printf '%s\n' "${lines[@]}"
 echo "bench: idle threads (tid:name:ticks over ${IDLE_S} s, last run): keyport $(get idle_keyport_threads); baseline $(get idle_baseline_threads)"
@@ -409,6 +437,15 @@ $(printf '%s\n' "${rows[@]}")
   in the Secret Service, 20 accounts in the index) and \`secret-tool lookup\` of the same item,
   process start to exit, interleaved. $TOKEN_PAIRS rounds. \`keyport\` links no Fyne; the window is
   \`keyport-window\`.
+- **API proxy**: \`TestProxyFigures\` (bench/proxy_test.go) runs \`keyport proxy\` (the release build, one
+  account in the Secret Service, its line per request written to a file) and \`bench/proxybase\`, a bare
+  \`httputil.ReverseProxy\` that adds a fixed Authorization header (its defaults but for the transport,
+  which has the connection settings Keyport's has), in front of one API server answering a 0.2 KB JSON
+  page; and \`proxybase -pool\`, which reuses its copy buffers as Keyport's proxy does, for what
+  Keyport's own checks cost. Latency: $(get proxy_rounds) rounds, each sending one request straight to the API and one
+  through each proxy, in a new random order; the figure is the median over rounds of a proxy's time less
+  the API's. Throughput: 8 clients for 2 s, 5 runs each, interleaved, the median. Memory: VmRSS of
+  \`keyport proxy\` after 1,000 requests of warm-up and after 10,000 more (and every 2,500 in between).
 EOF
 	if [[ -f bench/FINDINGS.md ]]; then
 		echo

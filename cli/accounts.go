@@ -170,33 +170,6 @@ func runAccounts(ctx context.Context, env Env, fs *flag.FlagSet, args []string) 
 	return w.Flush()
 }
 
-func runToken(ctx context.Context, env Env, fs *flag.FlagSet, args []string) error {
-	force := fs.Bool("refresh", false, "refresh the token first even if it is still valid")
-	pos, err := parse(fs, args, 1)
-	if err != nil {
-		return err
-	}
-	e, err := env.Engine(nil)
-	if err != nil {
-		return err
-	}
-	a, err := e.FindAccount(pos[0])
-	if err != nil {
-		return err
-	}
-	if *force {
-		if err := e.Refresh(ctx, a.Key()); err != nil {
-			return err
-		}
-	}
-	s, err := e.Token(ctx, a.Key())
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintln(env.Out, s.Value())
-	return err
-}
-
 func runDisconnect(ctx context.Context, env Env, fs *flag.FlagSet, args []string) error {
 	pos, err := parse(fs, args, 1)
 	if err != nil {

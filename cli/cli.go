@@ -41,12 +41,15 @@ var commands = []command{
 	{"setup", "PROVIDER --client-id ID [--port N] [--param NAME=VALUE]... [--secret-stdin]", "save the OAuth client you registered at a provider, and its params (the secret goes to the keychain)", runSetup},
 	{"connect", "PROVIDER [--device] [--no-browser] [--api-key-stdin]", "sign in to a provider in the browser, or with a code on any device, and store the account", runConnect},
 	{"accounts", "[--json]", "list connected accounts and their token status", runAccounts},
-	{"token", "ACCOUNT [--refresh]", "print a valid access token (or API key), refreshing it first when needed", runToken},
+	{"token", "ACCOUNT [--min-valid DURATION] [--format bare|header|json] [--refresh]", "print a valid access token (or API key), refreshing it first when needed", runToken},
+	{"exec", "[-a ACCOUNT[=VAR]]... [--min-valid DURATION] -- COMMAND [ARG]...", "run a command with the accounts' tokens in its environment (never in its arguments); it exits with the command's status", runExec},
+	{"proxy", "[--listen 127.0.0.1:PORT] [--socket PATH] [--print-key]", "serve the accounts' APIs on this computer with their tokens put in: /ACCOUNT/path goes to the provider's API", runProxy},
 	{"disconnect", "ACCOUNT", "revoke an account's tokens at the provider and remove it", runDisconnect},
 }
 
 // Run runs one command and returns the process exit code: 0 on success, 1
-// when the command failed, 2 for a usage error. "-v" before the command
+// when the command failed, 2 for a usage error; exec returns its command's
+// status. "-v" before the command
 // logs what the engine does to standard error. Before it returns, Run
 // waits (at most 5 s) for refreshes the command started, so that a
 // rotated refresh token is saved even when the command was interrupted.
@@ -89,9 +92,15 @@ func Run(ctx context.Context, env Env, args []string) int {
 		}
 		err := c.run(ctx, env, fs, args[1:])
 		var ue usageError
+		var ec exitCode
 		switch {
 		case err == nil:
 			return 0
+		case errors.As(err, &ec): // exec: the command's own status
+			if ec.err != nil {
+				fmt.Fprintf(env.Err, "keyport %s: %v\n", c.name, ec.err)
+			}
+			return ec.code
 		case errors.Is(err, flag.ErrHelp):
 			return 0
 		case errors.Is(err, errReported):

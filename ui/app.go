@@ -19,6 +19,7 @@ import (
 	"github.com/keyport/keyport/auth"
 	"github.com/keyport/keyport/internal/autostart"
 	"github.com/keyport/keyport/internal/boundary"
+	"github.com/keyport/keyport/internal/proxy"
 )
 
 // AppID is Keyport's application id, as in FyneApp.toml; it names the
@@ -45,6 +46,9 @@ type Options struct {
 	// do runs f on the UI goroutine without waiting; fyne.Do unless a test
 	// pumps the work itself.
 	do func(f func())
+	// proxy is where the local API proxy listens; nil: proxy.DefaultAddr
+	// and proxy.DefaultSocket (tests choose free ones).
+	proxy *proxy.Config
 }
 
 // App is Keyport's main window and everything it drives: tray, account
@@ -70,6 +74,7 @@ type App struct {
 	accounts  *accountsScreen
 	views     map[string]*accountView // open account views by key
 	tray      *tray
+	proxy     *proxyControl
 	info      *widget.Label
 	infoBar   *fyne.Container
 
@@ -127,6 +132,7 @@ func New(a fyne.App, e *auth.Engine, o Options) *App {
 	u.sub = e.Subscribe() // before listing, so no change is missed
 	u.accounts = newAccounts(u, e.Accounts())
 	u.providers = newProviders(u) // orders by the accounts listed
+	u.proxy = newProxyControl(u, o.proxy)
 
 	u.info = widget.NewLabel("")
 	u.info.Wrapping = fyne.TextWrapWord
@@ -139,7 +145,7 @@ func New(a fyne.App, e *auth.Engine, o Options) *App {
 	split.Offset = 0.4
 	logo := newCanvasImage(24)
 	logo.set(appIcon)
-	header := container.NewBorder(nil, nil, container.NewHBox(logo.img, heading("Keyport")), settingsButton)
+	header := container.NewBorder(nil, nil, container.NewHBox(logo.img, heading("Keyport")), container.NewHBox(u.proxy.status, settingsButton))
 	u.win.SetContent(container.NewBorder(header, u.infoBar, nil, nil, split))
 	u.win.Resize(fyne.NewSize(1040, 680))
 	u.win.SetCloseIntercept(u.onClose)

@@ -11,6 +11,7 @@ import (
 const (
 	keyClipboardClear = "clipboard.clear_seconds"
 	keyKeepInTray     = "tray.keep_running"
+	keyProxyOn        = "proxy.enabled"
 )
 
 // defaultClipboardClear is how long a copied secret stays on the clipboard
@@ -51,3 +52,10 @@ func (s settings) KeepInTray() bool {
 
 // SetKeepInTray stores whether closing the window keeps Keyport running.
 func (s settings) SetKeepInTray(on bool) { s.p.SetBool(keyKeepInTray, on) }
+
+// ProxyOn reports whether the window runs the local API proxy; off unless
+// the person switched it on.
+func (s settings) ProxyOn() bool { return s.p.BoolWithFallback(keyProxyOn, false) }
+
+// SetProxyOn stores whether the window runs the local API proxy.
+func (s settings) SetProxyOn(on bool) { s.p.SetBool(keyProxyOn, on) }

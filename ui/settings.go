@@ -12,15 +12,16 @@ import (
 )
 
 // settingsScreen edits the preferences: the clipboard clear delay,
-// whether closing the window keeps Keyport running in the tray, and
-// whether it starts at login. Changes apply at once. Its methods run on
-// the UI goroutine.
+// whether closing the window keeps Keyport running in the tray, whether it
+// starts at login, and the local API proxy. Changes apply at once. Its
+// methods run on the UI goroutine.
 type settingsScreen struct {
 	deps    *App
 	delay   *widget.Select
 	tray    *widget.Check
 	login   *widget.Check
 	problem *widget.Label
+	proxy   *proxySettings
 	dialog  *dialog.CustomDialog
 }
 
@@ -47,10 +48,13 @@ func newSettings(deps *App) *settingsScreen {
 	}
 	note.Importance = widget.LowImportance
 	note.Wrapping = fyne.TextWrapWord
+	var proxyBox fyne.CanvasObject
+	s.proxy, proxyBox = newProxySettings(deps.proxy)
 	form := widget.NewForm(
 		widget.NewFormItem("Clear copied secrets after", s.delay),
 		widget.NewFormItem("", container.NewVBox(s.tray, note)),
 		widget.NewFormItem("", s.newLogin()),
+		widget.NewFormItem("", proxyBox),
 	)
 	s.dialog = dialog.NewCustom("Settings", "Close", form, deps.win)
 	s.dialog.Resize(fyne.NewSize(520, 0))
