@@ -286,8 +286,13 @@ func (e *Engine) loadSecret(ctx context.Context, key string) (Secret, error) {
 	return Secret(s), nil
 }
 
+// EncodeSecret returns the bytes of s as the engine keeps them in an
+// account's keychain item: for tools that prepare a keychain (bench/seed),
+// since a Secret's own JSON is "[redacted]".
+func EncodeSecret(s Secret) ([]byte, error) { return json.Marshal(secretRecord(s)) }
+
 func (e *Engine) saveSecret(ctx context.Context, key string, s Secret) error {
-	raw, err := json.Marshal(secretRecord(s))
+	raw, err := EncodeSecret(s)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/oauth2"
 )
@@ -65,5 +66,27 @@ func TestSecretsRedacted(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// A keychain item written with EncodeSecret, as bench/seed writes one, is
+// what the engine reads back: the redacting MarshalJSON of Secret must not
+// be what lands in the keychain.
+func TestEncodeSecretIsWhatTheEngineReads(t *testing.T) {
+	e, _ := newTestEngine(t, newStubProvider(t).providersFile(""), nil)
+	want := Secret{AccessToken: "AT-1", RefreshToken: "RT-2", TokenType: "Bearer", Expiry: time.Now().Add(time.Hour).Round(time.Second)}
+	raw, err := EncodeSecret(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.keychain.Set(context.Background(), secretName("test/1"), raw); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.loadSecret(context.Background(), "test/1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.AccessToken != want.AccessToken || got.RefreshToken != want.RefreshToken || !got.Expiry.Equal(want.Expiry) {
+		t.Errorf("read back %q %q %v, want %q %q %v", got.AccessToken, got.RefreshToken, got.Expiry, want.AccessToken, want.RefreshToken, want.Expiry)
 	}
 }

@@ -12,7 +12,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -39,7 +38,7 @@ func main() {
 	}
 	if *secret != "" {
 		service := os.Getenv("KEYPORT_KEYRING_SERVICE")
-		raw, _ := json.Marshal(auth.Secret{AccessToken: "bench-access-token", RefreshToken: "bench-refresh-token", TokenType: "Bearer", Expiry: now.Add(30 * 24 * time.Hour)})
+		raw, _ := auth.EncodeSecret(auth.Secret{AccessToken: "bench-access-token", RefreshToken: "bench-refresh-token", TokenType: "Bearer", Expiry: now.Add(30 * 24 * time.Hour)})
 		kc := auth.NewSystemKeychain(service, 10*time.Second)
 		if err := kc.Set(context.Background(), "account:"+*secret, raw); err != nil {
 			fmt.Fprintln(os.Stderr, "seed:", err)
