@@ -32,17 +32,9 @@ func (s *Server) SignIn(ctx context.Context, authorizeURL, login, password strin
 	if !s.owns(next) {
 		return nil, fmt.Errorf("sign in: %s is not under issuer %s", next.Redacted(), s.Issuer)
 	}
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		return nil, fmt.Errorf("sign in: %w", err)
-	}
-	browser := &http.Client{
-		Jar:           jar,
-		Timeout:       s.http.Timeout,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
+	browser := s.browser()
 	var form url.Values // nil: GET next; else POST form to next
-	signedIn := false
+	you := &person{login: login, password: password, allow: allow}
 	for range maxHops {
 		if !s.owns(next) {
 			return next, nil
@@ -59,30 +51,62 @@ func (s *Server) SignIn(ctx context.Context, authorizeURL, login, password strin
 		switch {
 		case status != http.StatusOK && status != http.StatusUnauthorized:
 			return nil, fmt.Errorf("sign in: %s: HTTP %d: %s", next.Path, status, page.message)
-		case page.form(hasField("login")) != nil:
-			if signedIn {
-				return nil, fmt.Errorf("sign in as %q: %s", login, page.message)
-			}
-			signedIn = true
-			f := page.form(hasField("login"))
-			next, form = next.ResolveReference(f.action), f.values
-			form.Set("login", login)
-			form.Set("password", password)
-		case page.form(hasButton("allow")) != nil:
-			id := "deny"
-			if allow {
-				id = "allow"
-			}
-			f := page.form(hasButton(id))
-			if f == nil {
-				return nil, fmt.Errorf("sign in: consent page has no %q button", id)
-			}
-			next, form = next.ResolveReference(f.action), f.values
 		default:
-			return nil, fmt.Errorf("sign in: unexpected page at %s: %s", next.Path, page.message)
+			to, values, ok, err := you.answer(page, next)
+			if err != nil {
+				return nil, fmt.Errorf("sign in%w", err)
+			}
+			if !ok {
+				return nil, fmt.Errorf("sign in: unexpected page at %s: %s", next.Path, page.message)
+			}
+			next, form = to, values
 		}
 	}
 	return nil, errors.New("sign in: too many redirects and pages")
+}
+
+// browser returns a client with cookies of its own that, like a person's
+// browser, is shown each redirect (and follows it in the caller's loop).
+func (s *Server) browser() *http.Client {
+	jar, _ := cookiejar.New(nil) // never fails without options
+	return &http.Client{Jar: jar, Timeout: s.http.Timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// person answers the two pages every sign-in shows as someone signing in
+// as login would: the login form, once (a second one means the password
+// was refused), and the consent page, with Allow or Deny.
+type person struct {
+	login, password string
+	allow, signedIn bool
+}
+
+// answer returns where and what to post in answer to page, got from base;
+// ok is false when page is neither of the two. An error starts with ": "
+// or " as", for the caller's prefix.
+func (p *person) answer(page htmlPage, base *url.URL) (next *url.URL, form url.Values, ok bool, err error) {
+	if f := page.form(hasField("login")); f != nil {
+		if p.signedIn {
+			return nil, nil, false, fmt.Errorf(" as %q: %s", p.login, page.message)
+		}
+		p.signedIn = true
+		form = f.values
+		form.Set("login", p.login)
+		form.Set("password", p.password)
+		return base.ResolveReference(f.action), form, true, nil
+	}
+	if page.form(hasButton("allow")) == nil {
+		return nil, nil, false, nil
+	}
+	id := "deny"
+	if p.allow {
+		id = "allow"
+	}
+	f := page.form(hasButton(id))
+	if f == nil {
+		return nil, nil, false, fmt.Errorf(": the consent page has no %q button", id)
+	}
+	return base.ResolveReference(f.action), f.values, true, nil
 }
 
 // SignInDevice plays the person on the device grant's verification page
@@ -96,14 +120,9 @@ func (s *Server) SignInDevice(ctx context.Context, verificationURL, userCode, lo
 	if err != nil || !s.owns(next) {
 		return fmt.Errorf("device sign-in: %q is not under issuer %s", verificationURL, s.Issuer)
 	}
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		return err
-	}
-	browser := &http.Client{Jar: jar, Timeout: s.http.Timeout,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	browser := s.browser()
 	var form url.Values
-	signedIn := false
+	you := &person{login: login, password: password, allow: allow}
 	for range maxHops {
 		if !s.owns(next) {
 			return fmt.Errorf("device sign-in: sent to %s", next.Redacted())
@@ -148,26 +167,18 @@ func (s *Server) SignInDevice(ctx context.Context, verificationURL, userCode, lo
 			if !allow {
 				form.Set("abort", "yes")
 			}
-		case page.form(hasField("login")) != nil:
-			if signedIn {
-				return fmt.Errorf("device sign-in as %q: %s", login, page.message)
-			}
-			signedIn = true
-			f := page.form(hasField("login"))
-			next, form = next.ResolveReference(f.action), f.values
-			form.Set("login", login)
-			form.Set("password", password)
-		case page.form(hasButton("allow")) != nil:
-			id := "deny"
-			if allow {
-				id = "allow"
-			}
-			f := page.form(hasButton(id))
-			next, form = next.ResolveReference(f.action), f.values
-		case status == http.StatusBadRequest || page.message != "":
-			return fmt.Errorf("device sign-in: %s: %s", next.Path, page.message)
 		default:
-			return fmt.Errorf("device sign-in: unexpected page at %s", next.Path)
+			to, values, ok, err := you.answer(page, next)
+			switch {
+			case err != nil:
+				return fmt.Errorf("device sign-in%w", err)
+			case ok:
+				next, form = to, values
+			case status == http.StatusBadRequest || page.message != "":
+				return fmt.Errorf("device sign-in: %s: %s", next.Path, page.message)
+			default:
+				return fmt.Errorf("device sign-in: unexpected page at %s", next.Path)
+			}
 		}
 	}
 	return errors.New("device sign-in: too many redirects and pages")
