@@ -91,7 +91,7 @@ func window(args []string) {
 	settle := fs.Duration("settle", 0, "wait after mapping before reading VmRSS")
 	idle := fs.Duration("idle", 0, "measure CPU time over this long after settling")
 	timeout := fs.Duration("timeout", 30*time.Second, "give up waiting for the window")
-	usr1 := fs.Bool("usr1", false, "send SIGUSR1 to the process when its window maps (profkeyport stops its profile)")
+	usr1 := fs.Bool("usr1", false, "send SIGUSR1 to the process when its window maps (a benchprof build stops its profile)")
 	fs.Parse(args)
 	if *name == "" || fs.NArg() == 0 {
 		fail("window: need -name and a command")
