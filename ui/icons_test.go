@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"image"
 	"image/color"
+	"image/png"
 	"math"
 	"testing"
 
@@ -93,6 +94,12 @@ func TestLetterTile(t *testing.T) {
 	}
 	if _, a, _, _ := m.At(0, 0).RGBA(); a != 0 {
 		t.Error("the corner is not rounded off")
+	}
+	if tr, ok := res.(*tileResource); !ok || tr.png != nil {
+		t.Error("the tile's PNG was encoded before anything asked for it (a cost at every start)")
+	}
+	if cfg, err := png.DecodeConfig(bytes.NewReader(res.Content())); err != nil || cfg.Width != tileSide {
+		t.Errorf("the tile's content is not its %d px PNG: %v %v", tileSide, cfg, err)
 	}
 	if other := letterTile("zoom", "Zoom"); !bytes.Equal(other.Content(), res.Content()) {
 		t.Error("the same provider got another tile")

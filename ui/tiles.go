@@ -67,11 +67,31 @@ func letterTile(id, name string) fyne.Resource {
 		d.Dot = fixed.P((tileSide-w)/2-b.Min.X.Floor(), (tileSide-(bottom-top))/2-top)
 		d.DrawString(letter)
 	}
-	var buf bytes.Buffer
-	_ = png.Encode(&buf, img)
-	res := fyne.NewStaticResource("tile-"+id+".png", buf.Bytes())
-	pictures.Store(res, image.Image(img))
+	res := &tileResource{name: "tile-" + id + ".png", img: img}
+	pictures.Store(fyne.Resource(res), image.Image(img))
 	return res
+}
+
+// tileResource is a letter tile as a fyne.Resource. Rows show the image
+// itself (pictures); the PNG is encoded only if something asks for the
+// bytes, since encoding every visible row's tile took about a third of
+// what Keyport's start costs beyond a bare window (bench/FINDINGS.md).
+type tileResource struct {
+	name string
+	img  image.Image
+	once sync.Once
+	png  []byte
+}
+
+func (t *tileResource) Name() string { return t.name }
+
+func (t *tileResource) Content() []byte {
+	t.once.Do(func() {
+		var buf bytes.Buffer
+		_ = png.Encode(&buf, t.img)
+		t.png = buf.Bytes()
+	})
+	return t.png
 }
 
 // drawRounded fills img with c, leaving its corners (radius r) clear.
