@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 )
 
 // Redirects is the redirect policy of a client made by Client.
@@ -73,6 +74,36 @@ func Client(base *http.Client, policy Redirects) *http.Client {
 		return nil
 	}
 	return &c
+}
+
+// RefuseRedirects returns a RoundTripper that sends requests with rt and
+// answers a redirect (301, 302, 303, 307, 308 with a Location) with an
+// error wrapping a *RedirectError instead of the response, for callers
+// that use a transport directly (the API proxy) with the rule Client
+// applies with NoRedirects: the request is never sent on.
+func RefuseRedirects(rt http.RoundTripper) http.RoundTripper { return refuseRedirects{rt} }
+
+type refuseRedirects struct{ rt http.RoundTripper }
+
+func (r refuseRedirects) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := r.rt.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	switch resp.StatusCode {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		loc := resp.Header.Get("Location")
+		if loc == "" {
+			return resp, nil // not a redirect http.Client would follow either
+		}
+		resp.Body.Close()
+		to := "an address it could not read"
+		if u, err := req.URL.Parse(loc); err == nil {
+			to = Where(u)
+		}
+		return nil, &url.Error{Op: req.Method, URL: Where(req.URL), Err: &RedirectError{From: Where(req.URL), To: to, Status: resp.StatusCode, Policy: NoRedirects}}
+	}
+	return resp, nil
 }
 
 // AsRedirect returns the *RedirectError in err's chain, if any.

@@ -136,3 +136,43 @@ func TestReadAll(t *testing.T) {
 		t.Errorf("over the limit: %v", err)
 	}
 }
+
+// RefuseRedirects answers a redirect with a RedirectError naming where it
+// pointed, sends nothing there, and passes every other answer on.
+func TestRefuseRedirects(t *testing.T) {
+	other, elsewhere := recorder(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/moved":
+			http.Redirect(w, r, other.URL+"/took", http.StatusTemporaryRedirect)
+		case "/no-location":
+			w.WriteHeader(http.StatusFound)
+		case "/not-modified":
+			w.Header().Set("Location", other.URL)
+			w.WriteHeader(http.StatusNotModified)
+		default:
+			io.WriteString(w, "ok")
+		}
+	}))
+	defer srv.Close()
+	rt := RefuseRedirects(http.DefaultTransport)
+	for path, want := range map[string]int{"/ok": 200, "/no-location": 302, "/not-modified": 304, "/moved": 0} {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+path, nil)
+		resp, err := rt.RoundTrip(req)
+		if want == 0 {
+			re, ok := AsRedirect(err)
+			if !ok || re.Status != 307 || !strings.Contains(re.To, other.URL+"/took") || re.Policy != NoRedirects {
+				t.Errorf("%s: %v, want a RedirectError to %s/took", path, err, other.URL)
+			}
+			continue
+		}
+		if err != nil || resp.StatusCode != want {
+			t.Errorf("%s: %v %v, want HTTP %d passed on", path, resp, err, want)
+			continue
+		}
+		resp.Body.Close()
+	}
+	if n := elsewhere.Load(); n != 0 {
+		t.Errorf("%d requests reached the redirect's target", n)
+	}
+}

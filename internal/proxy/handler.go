@@ -45,18 +45,14 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.p.rp.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), routeKey{}, rt)))
 }
 
-// logRequest writes the request's line: method, account, path without
-// the query, status, duration. The record is made by hand, without the
-// caller's program counter that Logger.Info would look up each time.
+// logRequest queues the request's line: method, account, path without
+// the query, status, duration.
 func (p *Proxy) logRequest(r *http.Request, account string, status int, start time.Time) {
 	if !p.log.Enabled(r.Context(), slog.LevelInfo) {
 		return
 	}
-	rec := slog.NewRecord(time.Now(), slog.LevelInfo, "proxy", 0)
-	rec.AddAttrs(slog.String("method", boundary.Text(r.Method, 20)), slog.String("account", account),
-		slog.String("path", boundary.Text(r.URL.Path, 200)), slog.Int("status", status),
-		slog.Duration("duration", time.Since(start).Round(time.Microsecond)))
-	_ = p.log.Handler().Handle(r.Context(), rec)
+	now := time.Now()
+	p.reqlog.add(logEntry{at: now, method: r.Method, path: r.URL.Path, account: account, status: status, took: now.Sub(start)})
 }
 
 // refuse checks what makes a request one for this proxy at all, before

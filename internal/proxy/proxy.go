@@ -70,18 +70,19 @@ var stripped = []string{"Authorization", "Cookie", "Proxy-Authorization", KeyHea
 // Proxy forwards requests to providers' APIs with accounts' tokens. Serve
 // it with Start; build it with New.
 type Proxy struct {
-	key   []byte
-	log   *slog.Logger
-	eng   Engine
-	creds *credentials
-	rp    *httputil.ReverseProxy
+	key    []byte
+	log    *slog.Logger
+	reqlog *requestLog
+	eng    Engine
+	creds  *credentials
+	rp     *httputil.ReverseProxy
 }
 
 // New returns a proxy on e. key is what requests over TCP must carry
 // (auth.Engine.ProxyKey); log receives one line per request (nil: none).
 // transport carries the requests to providers (nil: a clone of
 // http.DefaultTransport); it is wrapped in the engine's rule for requests
-// with a secret, boundary.NoRedirects.
+// with a secret, boundary.RefuseRedirects.
 func New(e Engine, key string, log *slog.Logger, transport http.RoundTripper) *Proxy {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -91,8 +92,8 @@ func New(e Engine, key string, log *slog.Logger, transport http.RoundTripper) *P
 		t.MaxIdleConnsPerHost = 16 // a script's parallel calls to one API
 		transport = t
 	}
-	p := &Proxy{key: []byte(key), log: log, eng: e, creds: newCredentials(e)}
-	up := &upstream{client: boundary.Client(&http.Client{Transport: transport}, boundary.NoRedirects), creds: p.creds, log: log}
+	p := &Proxy{key: []byte(key), log: log, reqlog: newRequestLog(log), eng: e, creds: newCredentials(e)}
+	up := &upstream{send: boundary.RefuseRedirects(transport), creds: p.creds, log: log}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:       rewrite,
 		Transport:     up,
@@ -154,13 +155,13 @@ func rewrite(pr *httputil.ProxyRequest) {
 // upstreamFailed answers a request the provider could not be asked:
 // unreachable, a redirect refused, the caller gone.
 func (p *Proxy) upstreamFailed(w http.ResponseWriter, r *http.Request, err error) {
+	if re, ok := boundary.AsRedirect(err); ok {
+		fail(w, http.StatusBadGateway, re.Error())
+		return
+	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		if re, ok := boundary.AsRedirect(ue.Err); ok {
-			fail(w, http.StatusBadGateway, re.Error())
-			return
-		}
-		err = fmt.Errorf("%s: %w", boundary.Where(r.URL), ue.Err)
+		err = ue.Err // its URL holds the query
 	}
-	fail(w, http.StatusBadGateway, "the provider could not be asked: "+err.Error())
+	fail(w, http.StatusBadGateway, fmt.Sprintf("the provider could not be asked: %s: %v", boundary.Where(r.URL), err))
 }

@@ -194,6 +194,7 @@ func TestLogLines(t *testing.T) {
 	f := newFixture(t)
 	f.get("/api/items?secret=q-value", "Authorization", "Bearer caller-token")
 	f.raw("GET /api/items HTTP/1.1\r\nHost: " + f.srv.Addr() + "\r\n\r\n") // no key
+	f.srv.log.flush()
 	lines := f.log.lines()
 	if len(lines) != 2 {
 		t.Fatalf("%d log lines for 2 requests:\n%s", len(lines), strings.Join(lines, "\n"))

@@ -51,6 +51,7 @@ type Config struct {
 type Server struct {
 	addr, socket string
 	servers      []*http.Server
+	log          *requestLog
 	done         chan struct{} // closed when every listener has stopped
 	once         sync.Once
 	err          error // the first listener's failure; valid after done
@@ -63,7 +64,7 @@ func (p *Proxy) Start(c Config) (*Server, error) {
 	if c.Listen == "" && c.Socket == "" {
 		return nil, errors.New("the proxy needs a TCP address on this computer or a Unix socket to listen on")
 	}
-	s := &Server{done: make(chan struct{})}
+	s := &Server{log: p.reqlog, done: make(chan struct{})}
 	var listeners []net.Listener
 	closeAll := func() {
 		for _, l := range listeners {
@@ -212,8 +213,8 @@ func (s *Server) Err() error {
 }
 
 // Shutdown stops listening, waits for requests in flight until ctx ends,
-// then closes what is left (a stream that would never end), and removes
-// the socket.
+// then closes what is left (a stream that would never end), removes the
+// socket, and writes the request lines still queued.
 func (s *Server) Shutdown(ctx context.Context) error {
 	var errs []error
 	for _, srv := range s.servers {
@@ -222,5 +223,6 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 	}
 	<-s.done
+	s.log.flush()
 	return errors.Join(errs...)
 }

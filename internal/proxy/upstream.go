@@ -11,20 +11,22 @@ import (
 // after a 401.
 const maxReplay = 1 << 20
 
-// upstream sends the proxy's requests to providers through the engine's
-// rule for requests that carry a secret (no redirect followed, so the
-// token never goes elsewhere), and handles a 401: the credential is
+// upstream sends the proxy's requests to providers under the engine's rule
+// for requests that carry a secret (no redirect followed, so the token
+// never goes elsewhere: boundary.RefuseRedirects, on the transport itself,
+// which spares each request http.Client's redirect machinery), and handles
+// a 401: the credential is
 // refreshed once and the request sent again when its body can be replayed.
 type upstream struct {
-	client *http.Client
-	creds  *credentials
-	log    *slog.Logger
+	send  http.RoundTripper
+	creds *credentials
+	log   *slog.Logger
 }
 
 func (u *upstream) RoundTrip(req *http.Request) (*http.Response, error) {
 	rt := routeOf(req.Context())
 	body, replayable := replayBody(req)
-	resp, err := u.client.Do(req)
+	resp, err := u.send.RoundTrip(req)
 	if err != nil || resp.StatusCode != http.StatusUnauthorized {
 		return resp, err
 	}
@@ -42,7 +44,7 @@ func (u *upstream) RoundTrip(req *http.Request) (*http.Response, error) {
 	if body != nil {
 		retry.Body = io.NopCloser(bytes.NewReader(body))
 	}
-	return u.client.Do(retry)
+	return u.send.RoundTrip(retry)
 }
 
 // replayBody makes req's body one that can be sent twice when it is empty
