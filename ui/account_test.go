@@ -68,10 +68,7 @@ func TestCopyClearsClipboard(t *testing.T) {
 // never selectable text (copying goes through Copy's clearing clipboard).
 func TestAccountViewReveal(t *testing.T) {
 	h := newHarness(t, t.TempDir())
-	a := h.connectAPIKey("ok-key-0123456789")
-	h.waitFor("the account", func() bool { return h.row("Outgrow API key") != nil })
-	h.ui.openAccount(a.Key())
-	v := h.ui.views[a.Key()]
+	_, v := h.openAPIKeyAccount()
 	if v.access.label.Text != hiddenToken {
 		t.Fatalf("token shown before Reveal: %q", v.access.label.Text)
 	}
@@ -143,10 +140,7 @@ func TestRevealRefreshTokenAsksFirst(t *testing.T) {
 // the account, confirming removes it.
 func TestDisconnectAsksFirst(t *testing.T) {
 	h := newHarness(t, t.TempDir())
-	a := h.connectAPIKey("ok-key-0123456789")
-	h.waitFor("the account", func() bool { return h.row("Outgrow API key") != nil })
-	h.ui.openAccount(a.Key())
-	v := h.ui.views[a.Key()]
+	a, v := h.openAPIKeyAccount()
 
 	test.Tap(v.disconnect)
 	if v.confirm == nil || v.win.Canvas().Overlays().Top() == nil {

@@ -215,3 +215,13 @@ func (h *harness) connectAPIKey(key string) auth.Account {
 	}
 	return a
 }
+
+// openAPIKeyAccount connects an Outgrow API key account, waits for its row
+// and opens its account view.
+func (h *harness) openAPIKeyAccount() (auth.Account, *accountView) {
+	h.t.Helper()
+	a := h.connectAPIKey("ok-key-0123456789")
+	h.waitFor("the account", func() bool { return h.row("Outgrow API key") != nil })
+	h.ui.openAccount(a.Key())
+	return a, h.ui.views[a.Key()]
+}

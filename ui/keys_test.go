@@ -92,10 +92,7 @@ func TestPressSkipsDisabled(t *testing.T) {
 // In a confirmation Enter confirms and Escape cancels.
 func TestConfirmationKeys(t *testing.T) {
 	h := newHarness(t, t.TempDir())
-	a := h.connectAPIKey("ok-key-0123456789")
-	h.waitFor("the account", func() bool { return h.row("Outgrow API key") != nil })
-	h.ui.openAccount(a.Key())
-	v := h.ui.views[a.Key()]
+	a, v := h.openAPIKeyAccount()
 
 	test.Tap(v.disconnect)
 	key(v.win, fyne.KeyEscape)
