@@ -98,6 +98,14 @@ func (e *Engine) startDevice(parent context.Context, p Provider, values map[stri
 	}
 	cfg := oauth2Config(p, client.ClientID, secret)
 	cfg.Endpoint.DeviceAuthURL = p.DeviceAuthURL
+	if cfg.Endpoint.AuthStyle == oauth2.AuthStyleAutoDetect {
+		// x/oauth2's detection sends a failed request again the other way
+		// and learns only from a success; every authorization_pending is a
+		// failure, so each poll would be two requests at once. The body
+		// form (client_secret_post) is what the device-grant providers in
+		// the catalogue take; auth_style "basic" says otherwise.
+		cfg.Endpoint.AuthStyle = oauth2.AuthStyleInParams
+	}
 	var askOpts, pollOpts []oauth2.AuthCodeOption
 	if p.UsesPKCE() {
 		v := oauth2.GenerateVerifier()
@@ -206,7 +214,9 @@ func (f *DeviceFlow) pollError(ctx, parent context.Context, err error) error {
 	case errors.As(err, &re) && re.ErrorCode == "access_denied":
 		return fmt.Errorf("%w: you declined access on %s", ErrDenied, name)
 	case errors.As(err, &re) && re.ErrorCode == "expired_token",
-		errors.Is(err, context.DeadlineExceeded), ctx.Err() != nil:
+		ctx.Err() != nil, !time.Now().Before(f.da.Expiry):
+		// By the clock, not by the error: one poll that timed out also
+		// ends in context.DeadlineExceeded, and its words are below.
 		return fmt.Errorf("connect %s: %w: the code expired after %s; press Connect to get a new one", name, ErrTimeout, minutes(f.Lifetime()))
 	}
 	return tokenError(name, "wait for the sign-in with a code", err, false)

@@ -141,3 +141,67 @@ func TestDevicePollOutcomes(t *testing.T) {
 		t.Errorf("ConnectDevice without the grant: %v", err)
 	}
 }
+
+// With a client secret and no auth_style, each poll is one request, sent
+// an interval after the last: x/oauth2's auth-style detection would send
+// every authorization_pending again at once the other way.
+func TestDevicePollsOncePerInterval(t *testing.T) {
+	answer := `{"device_code":"d","user_code":"ABCD-EFGH","verification_uri":"REC/device","interval":1,"expires_in":900}`
+	h := newHostile(t, deviceFile, deviceAnswer(answer))
+	if err := h.e.SetClient(context.Background(), "test", ClientSettings{ClientID: "test-client"}, "client-secret"); err != nil {
+		t.Fatal(err)
+	}
+	var polls []time.Time
+	h.sp.tokenHook = func(w http.ResponseWriter, r *http.Request) bool {
+		polls = append(polls, time.Now())
+		if len(polls) < 3 {
+			writeOAuthError(w, "authorization_pending")
+		} else {
+			writeOAuthError(w, "access_denied")
+		}
+		return true
+	}
+	f, err := h.e.ConnectDevice(context.Background(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Wait(); !errors.Is(err, ErrDenied) {
+		t.Fatalf("err = %v, want the denial", err)
+	}
+	if len(polls) != 3 {
+		t.Fatalf("%d token requests for 3 polls", len(polls))
+	}
+	for i := 1; i < len(polls); i++ {
+		if gap := polls[i].Sub(polls[i-1]); gap < 900*time.Millisecond {
+			t.Errorf("poll %d came %v after the one before, within the 1 s interval", i+1, gap)
+		}
+	}
+}
+
+// A poll that times out says so; the code has not expired.
+func TestDevicePollTimeoutIsNotExpiry(t *testing.T) {
+	answer := `{"device_code":"d","user_code":"ABCD-EFGH","verification_uri":"REC/device","interval":1,"expires_in":900}`
+	sp := newStubProvider(t)
+	rec := newRecorder(t)
+	deviceAnswer(answer)(sp, rec)
+	release := make(chan struct{})
+	defer close(release)
+	sp.tokenHook = func(w http.ResponseWriter, r *http.Request) bool {
+		select { // longer than the client's timeout
+		case <-release:
+		case <-r.Context().Done():
+		}
+		return true
+	}
+	e, _ := newTestEngine(t, deviceFile(sp, rec), func(p *Params) {
+		p.HTTPClient = &http.Client{Timeout: 300 * time.Millisecond, Transport: &http.Transport{DisableKeepAlives: true}}
+	})
+	f, err := e.ConnectDevice(context.Background(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.Wait()
+	if err == nil || errors.Is(err, ErrTimeout) || !strings.Contains(err.Error(), "could not reach Test") {
+		t.Errorf("err = %v, want the timed-out poll in words, not an expired code", err)
+	}
+}
