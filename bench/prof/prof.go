@@ -1,3 +1,5 @@
+//go:build unix
+
 // Package prof profiles a program's start-up for bench/FINDINGS.md. A
 // program built with the benchprof tag calls FromEnv in an init function
 // (cmd/keyport-window and bench/baseline do), so the profile covers the

@@ -62,6 +62,11 @@ func main() {
 	}
 	go func() { <-ctx.Done(); w.Quit() }() // Ctrl-C: clear a copied secret first
 	w.ShowAndRun()
+	if inst != nil {
+		// Quitting: a start from now on must not be told this window
+		// came forward; it waits for the name instead.
+		inst.Close()
+	}
 	// A refresh the provider has answered must save its (rotated) token
 	// before the process ends; a few seconds at most.
 	stopRefresher()

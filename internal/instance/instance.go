@@ -86,6 +86,9 @@ type Instance struct {
 	ln   net.Listener
 	done chan struct{} // closed when the accepting goroutine has returned
 
+	closeOnce sync.Once
+	closeErr  error
+
 	mu      sync.Mutex // guards show and pending
 	show    func()
 	pending bool // a request came before OnShow
@@ -216,15 +219,18 @@ func (in *Instance) OnShow(show func()) {
 }
 
 // Close stops answering, removes the socket and releases the name. It
-// waits for the request being answered, if any.
+// waits for the request being answered, if any. Calls after the first
+// return the first one's result.
 func (in *Instance) Close() error {
-	err := in.ln.Close() // a Unix listener removes its socket file
-	<-in.done
-	if uerr := in.lock.Unlock(); err == nil {
-		err = uerr
-	}
-	if err != nil {
-		return fmt.Errorf("release the instance: %w", err)
-	}
-	return nil
+	in.closeOnce.Do(func() {
+		err := in.ln.Close() // a Unix listener removes its socket file
+		<-in.done
+		if uerr := in.lock.Unlock(); err == nil {
+			err = uerr
+		}
+		if err != nil {
+			in.closeErr = fmt.Errorf("release the instance: %w", err)
+		}
+	})
+	return in.closeErr
 }

@@ -266,6 +266,9 @@ func TestCloseReleases(t *testing.T) {
 	if err := in.Close(); err != nil {
 		t.Fatal(err)
 	}
+	if err := in.Close(); err != nil { // the window closes early, then on return
+		t.Errorf("a second Close: %v", err)
+	}
 	if _, err := os.Stat(filepath.Join(dir, "w.sock")); !os.IsNotExist(err) {
 		t.Errorf("socket after Close: %v, want none", err)
 	}
