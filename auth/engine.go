@@ -239,12 +239,11 @@ func (e *Engine) FindAccount(query string) (Account, error) {
 	if a, ok := e.Account(query); ok {
 		return a, nil
 	}
-	var hits []Account
-	for _, a := range e.Accounts() {
-		if a.Provider == query || a.Email == query || a.Name == query || a.ID == query {
-			hits = append(hits, a)
-		}
-	}
+	// Not e.Accounts(), which copies and sorts every account: the proxy
+	// resolves each request's account here.
+	hits := e.accounts.matching(func(a *Account) bool {
+		return a.Provider == query || a.Email == query || a.Name == query || a.ID == query
+	})
 	switch len(hits) {
 	case 1:
 		return hits[0], nil

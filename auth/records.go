@@ -115,6 +115,20 @@ func (s *accountStore) list() []Account {
 	return out
 }
 
+// matching returns the live accounts match accepts, in no order, copying
+// only those.
+func (s *accountStore) matching(match func(*Account) bool) []Account {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Account
+	for _, r := range s.entries {
+		if r.live() && match(r.Account) {
+			out = append(out, *r.Account)
+		}
+	}
+	return out
+}
+
 // get returns the account with key as last seen.
 func (s *accountStore) get(key string) (Account, bool) {
 	s.mu.Lock()
