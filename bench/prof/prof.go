@@ -35,10 +35,16 @@ func FromEnv() {
 	}
 	mapped := make(chan os.Signal, 1)
 	signal.Notify(mapped, syscall.SIGUSR1) // before the window can map
-	time.AfterFunc(time.Duration(delay*float64(time.Second)), func() { profile(path, secs, mapped) })
+	if delay <= 0 { // from here, not from a timer's goroutine that may run late
+		stop := start(path)
+		go wait(stop, secs, mapped)
+		return
+	}
+	time.AfterFunc(time.Duration(delay*float64(time.Second)), func() { wait(start(path), secs, mapped) })
 }
 
-func profile(path string, secs float64, mapped <-chan os.Signal) {
+// start starts the CPU profile into path and returns what stops it.
+func start(path string) func() {
 	f, err := os.Create(path)
 	if err != nil {
 		panic(err)
@@ -46,12 +52,17 @@ func profile(path string, secs float64, mapped <-chan os.Signal) {
 	if err := pprof.StartCPUProfile(f); err != nil {
 		panic(err)
 	}
+	return func() { pprof.StopCPUProfile(); f.Close() }
+}
+
+// wait stops the profile after secs or at SIGUSR1, then writes the heap
+// profile.
+func wait(stop func(), secs float64, mapped <-chan os.Signal) {
 	select {
 	case <-time.After(time.Duration(secs * float64(time.Second))):
 	case <-mapped:
 	}
-	pprof.StopCPUProfile()
-	f.Close()
+	stop()
 	if hp := os.Getenv("PROF_HEAP"); hp != "" {
 		if h, err := os.Create(hp); err == nil {
 			pprof.WriteHeapProfile(h)
