@@ -35,7 +35,8 @@ func FromEnv() {
 	}
 	mapped := make(chan os.Signal, 1)
 	signal.Notify(mapped, syscall.SIGUSR1) // before the window can map
-	if delay <= 0 { // from here, not from a timer's goroutine that may run late
+	// From here, not from a timer's goroutine, which may run late.
+	if delay <= 0 {
 		stop := start(path)
 		go wait(stop, secs, mapped)
 		return
