@@ -38,6 +38,13 @@ const (
 	tombstoneTTL = 30 * 24 * time.Hour
 )
 
+// seenFile is a record file as last read or written: whose it is and
+// which version.
+type seenFile struct {
+	key   string
+	stamp jsonfile.Stamp
+}
+
 // record is the file of one account.
 type record struct {
 	V int `json:"v"`
@@ -180,7 +187,7 @@ func (s *accountStore) write(prev, r record) (record, error) {
 	if err := jsonfile.Write(path, r); err != nil {
 		return record{}, fmt.Errorf("write the record of %s: %w", r.Key, err)
 	}
-	s.apply([]record{r}, map[string]jsonfile.Stamp{name: jsonfile.StampOf(path)})
+	s.apply([]record{r}, map[string]seenFile{name: {r.Key, jsonfile.StampOf(path)}})
 	return r, nil
 }
 
@@ -220,9 +227,21 @@ func (s *accountStore) updateAccount(key string, fn func(a *Account)) (Account, 
 
 // apply makes the records the newest seen where they are newer than what
 // this process knows, and reports each such one to onChange.
-func (s *accountStore) apply(records []record, stamps map[string]jsonfile.Stamp) {
+func (s *accountStore) apply(records []record, files map[string]seenFile) {
 	var changed []record
 	s.mu.Lock()
+	// At the first scan, maps made at their size rather than grown from
+	// empty, entry by entry.
+	if len(s.entries) == 0 {
+		s.entries = make(map[string]record, len(records))
+		changed = make([]record, 0, len(records))
+	}
+	if len(s.names) == 0 {
+		s.names = make(map[string]string, len(files))
+	}
+	if len(s.seen) == 0 {
+		s.seen = make(map[string]jsonfile.Stamp, len(files))
+	}
 	for _, r := range records {
 		if old, ok := s.entries[r.Key]; ok && old.Rev >= r.Rev {
 			continue
@@ -230,13 +249,9 @@ func (s *accountStore) apply(records []record, stamps map[string]jsonfile.Stamp)
 		s.entries[r.Key] = r
 		changed = append(changed, r)
 	}
-	for name, st := range stamps {
-		s.seen[name] = st
-	}
-	for _, r := range records {
-		if _, name, err := s.path(r.Key); err == nil {
-			s.names[name] = r.Key
-		}
+	for name, f := range files {
+		s.seen[name] = f.stamp
+		s.names[name] = f.key
 	}
 	s.mu.Unlock()
 	for _, r := range changed {
@@ -272,7 +287,7 @@ func (s *accountStore) scan() error {
 			present[name] = true
 		}
 	}
-	fresh, stamps, errs := s.readChanged(names)
+	fresh, files, errs := s.readChanged(names)
 	// A record file that went away (a tombstone swept, or removed by
 	// hand): its account is gone, unless this process wrote it again.
 	s.mu.Lock()
@@ -287,7 +302,7 @@ func (s *accountStore) scan() error {
 		}
 	}
 	s.mu.Unlock()
-	s.apply(fresh, stamps)
+	s.apply(fresh, files)
 	s.scanned.dir, s.scanned.start = dir, start
 	return errors.Join(errs...)
 }
@@ -299,7 +314,7 @@ const scanWorkers = 4
 // readChanged reads, in parallel, the record files among names whose
 // version differs from the one seen last, and returns their records, their
 // versions and what could not be read.
-func (s *accountStore) readChanged(names []string) ([]record, map[string]jsonfile.Stamp, []error) {
+func (s *accountStore) readChanged(names []string) ([]record, map[string]seenFile, []error) {
 	type result struct {
 		name  string
 		rec   record
@@ -313,16 +328,20 @@ func (s *accountStore) readChanged(names []string) ([]record, map[string]jsonfil
 		wg.Go(func() {
 			for name := range work {
 				path := filepath.Join(s.dir, name)
-				st := jsonfile.StampOf(path)
 				s.mu.Lock()
-				same := st.Same(s.seen[name])
+				prev, known := s.seen[name]
 				s.mu.Unlock()
-				if same {
+				// A stat spares reading a record already seen; one never
+				// seen (all of them at start-up) is read straight away.
+				if known && jsonfile.StampOf(path).Same(prev) {
 					continue
 				}
 				var r record
-				_, err := jsonfile.Read(path, &r, maxRecordBytes)
-				if want, _, _ := s.path(r.Key); err == nil && (r.V != recordVersion || want != path) {
+				st, found, err := jsonfile.ReadStamped(path, &r, maxRecordBytes)
+				if !found && err == nil || known && st.Same(prev) {
+					continue // gone since the directory was read, or unchanged after all
+				}
+				if _, want, _ := s.path(r.Key); err == nil && (r.V != recordVersion || want != name) {
 					err = fmt.Errorf("account record %s is not Keyport's; move it aside", path)
 				}
 				results <- result{name, r, st, err}
@@ -338,17 +357,21 @@ func (s *accountStore) readChanged(names []string) ([]record, map[string]jsonfil
 		close(results)
 	}()
 	var fresh []record
-	stamps := map[string]jsonfile.Stamp{}
+	files := map[string]seenFile{}
 	var errs []error
 	for r := range results {
 		if r.err != nil {
 			errs = append(errs, r.err)
 			continue
 		}
+		if fresh == nil {
+			fresh = make([]record, 0, len(names))
+			files = make(map[string]seenFile, len(names))
+		}
 		fresh = append(fresh, r.rec)
-		stamps[r.name] = r.stamp
+		files[r.name] = seenFile{r.rec.Key, r.stamp}
 	}
-	return fresh, stamps, errs
+	return fresh, files, errs
 }
 
 // sweep removes tombstones older than tombstoneTTL, each under its

@@ -481,3 +481,19 @@ func BenchmarkRefreshIndexWrite(b *testing.B) {
 		})
 	}
 }
+
+// A record file that goes away between listing the directory and reading
+// it (a tombstone swept by another process) is no error: the next scan
+// sees it gone.
+func TestReadChangedFileGone(t *testing.T) {
+	s := openTestStore(t, t.TempDir())
+	s.put(t, Account{Provider: "patreon", ID: "1", Name: "One"})
+	_, name, err := s.path("patreon/2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, files, errs := s.readChanged([]string{name})
+	if len(recs) != 0 || len(files) != 0 || len(errs) != 0 {
+		t.Errorf("readChanged of a vanished file = %v, %v, %v", recs, files, errs)
+	}
+}

@@ -62,6 +62,38 @@ func Read(path string, v any, max int64) (found bool, err error) {
 	return true, nil
 }
 
+// ReadStamped is Read that also returns the Stamp of the version it read,
+// taken from the open file, so the stamp is that of the bytes decoded even
+// when the file is replaced meanwhile. It reads the file in one go at the
+// size the open file has: a file is only ever replaced, never written in
+// place, so no version grows while it is read. A missing file returns the
+// zero Stamp and found false.
+func ReadStamped(path string, v any, max int64) (st Stamp, found bool, err error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Stamp{}, false, nil
+	}
+	if err != nil {
+		return Stamp{}, false, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return Stamp{}, false, err
+	}
+	if fi.Size() > max {
+		return Stamp{}, false, fmt.Errorf("%s is larger than %d bytes", path, max)
+	}
+	data := make([]byte, fi.Size())
+	if _, err := io.ReadFull(f, data); err != nil {
+		return Stamp{}, false, fmt.Errorf("read %s: %w", path, err)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return Stamp{}, true, fmt.Errorf("%s is damaged: %w (fix it or move it aside)", path, err)
+	}
+	return Stamp{fi}, true, nil
+}
+
 func readCapped(path string, max int64) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {

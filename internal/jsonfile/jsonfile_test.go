@@ -133,3 +133,36 @@ func TestStamp(t *testing.T) {
 		t.Error("a missing file is the same as something")
 	}
 }
+
+// ReadStamped decodes the file and returns the stamp of the version it
+// read; what Read refuses, it refuses.
+func TestReadStamped(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "f.json")
+	if err := Write(path, doc{N: 1}); err != nil {
+		t.Fatal(err)
+	}
+	var d doc
+	st, found, err := ReadStamped(path, &d, 1<<10)
+	if err != nil || !found || d.N != 1 {
+		t.Fatalf("ReadStamped = %v, %v, %+v", found, err, d)
+	}
+	if !st.Same(StampOf(path)) {
+		t.Error("the stamp is not the file's")
+	}
+	Write(path, doc{N: 2})
+	if st.Same(StampOf(path)) {
+		t.Error("the stamp of the old version matches the new one")
+	}
+	if st, found, err := ReadStamped(filepath.Join(dir, "none.json"), &d, 1<<10); err != nil || found || st.Same(st) {
+		t.Errorf("a missing file: found %v, err %v, stamp %v", found, err, st)
+	}
+	os.WriteFile(path, []byte(`{"n":`), 0o600)
+	if _, found, err := ReadStamped(path, &d, 1<<10); !found || err == nil || !strings.Contains(err.Error(), "damaged") {
+		t.Errorf("a damaged file: found %v, err %v", found, err)
+	}
+	os.WriteFile(path, []byte(`{"n":12345}`), 0o600)
+	if _, _, err := ReadStamped(path, &d, 5); err == nil || !strings.Contains(err.Error(), "larger than 5 bytes") {
+		t.Errorf("a file over the cap: err %v", err)
+	}
+}
