@@ -67,7 +67,10 @@ elif [[ -z ${KEYPORT_BENCH_INNER:-} ]]; then
 	go build "${TAGS[@]}" "${release[@]}" -o "$OUT/baseline" ./bench/baseline >>"$LOG" 2>&1 || die "go build baseline (see $LOG)"
 	go build -o "$OUT/probe" ./bench/probe >>"$LOG" 2>&1 || die "go build probe (see $LOG)"
 	go build -o "$OUT/seed" ./bench/seed >>"$LOG" 2>&1 || die "go build seed (see $LOG)"
-	go build "${release[@]}" -o "$OUT/proxybase" ./bench/proxybase >>"$LOG" 2>&1 || die "go build proxybase (see $LOG)"
+	# The proxy's baseline is built exactly as keyport is, without cgo: the
+	# same program built another way (with cgo, or unstripped) moves the
+	# latency figure by up to a tenth (bench/FINDINGS.md).
+	CGO_ENABLED=0 go build "${release[@]}" -o "$OUT/proxybase" ./bench/proxybase >>"$LOG" 2>&1 || die "go build proxybase (see $LOG)"
 	go test "${TAGS[@]}" -c -o "$OUT/bench.test" ./bench >>"$LOG" 2>&1 || die "go test -c ./bench (see $LOG)"
 
 	# -displayfd: Xvfb picks a free display and tells us its number.
@@ -439,12 +442,14 @@ $(printf '%s\n' "${rows[@]}")
   \`keyport-window\`.
 - **API proxy**: \`TestProxyFigures\` (bench/proxy_test.go) runs \`keyport proxy\` (the release build, one
   account in the Secret Service, its line per request written to a file) and \`bench/proxybase\`, a bare
-  \`httputil.ReverseProxy\` that adds a fixed Authorization header (its defaults but for the transport,
+  \`httputil.ReverseProxy\` that adds a fixed Authorization header, built as keyport is (stripped, without cgo; its defaults but for the transport,
   which has the connection settings Keyport's has), in front of one API server answering a 0.2 KB JSON
   page; and \`proxybase -pool\`, which reuses its copy buffers as Keyport's proxy does, for what
-  Keyport's own checks cost. Latency: $(get proxy_rounds) rounds, each sending one request straight to the API and one
-  through each proxy, in a new random order; the figure is the median over rounds of a proxy's time less
-  the API's. Throughput: 8 clients for 2 s, 5 runs each, interleaved, the median. Memory: VmRSS of
+  Keyport's own checks cost. Each proxy runs as $(get proxy_instances) processes, because one process of a
+  program measures up to a fifth apart from the next one (bench/FINDINGS.md). Latency: $(get proxy_rounds) rounds,
+  each sending one request straight to the API and one through each process, in a new random order; a
+  process's figure is the median over rounds of its time less the API's, and a proxy's is the median of its
+  processes' (Keyport's processes: $(get proxy_added_keyport_each_us) µs; the bare ones: $(get proxy_added_baseline_each_us) µs). Throughput: 8 clients for 2 s, 5 runs each, interleaved, the median. Memory: VmRSS of
   \`keyport proxy\` after 1,000 requests of warm-up and after 10,000 more (and every 2,500 in between).
 EOF
 	if [[ -f bench/FINDINGS.md ]]; then
