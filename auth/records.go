@@ -356,6 +356,11 @@ func (s *accountStore) readChanged(names []string) ([]record, map[string]seenFil
 		wg.Wait()
 		close(results)
 	}()
+	// The first scan reads every file: its results are made at their size.
+	// A later one reads the few that changed.
+	s.mu.Lock()
+	first := len(s.seen) == 0
+	s.mu.Unlock()
 	var fresh []record
 	files := map[string]seenFile{}
 	var errs []error
@@ -364,7 +369,7 @@ func (s *accountStore) readChanged(names []string) ([]record, map[string]seenFil
 			errs = append(errs, r.err)
 			continue
 		}
-		if fresh == nil {
+		if fresh == nil && first {
 			fresh = make([]record, 0, len(names))
 			files = make(map[string]seenFile, len(names))
 		}

@@ -49,17 +49,8 @@ func Lock(ctx context.Context, path string) (unlock func(), err error) {
 // error: found is false and v is unchanged. A file larger than max bytes or
 // not valid JSON is an error naming the file; the file is left as it is.
 func Read(path string, v any, max int64) (found bool, err error) {
-	data, err := readCapped(path, max)
-	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	if err := json.Unmarshal(data, v); err != nil {
-		return true, fmt.Errorf("%s is damaged: %w (fix it or move it aside)", path, err)
-	}
-	return true, nil
+	_, found, err = ReadStamped(path, v, max)
+	return found, err
 }
 
 // ReadStamped is Read that also returns the Stamp of the version it read,
@@ -92,22 +83,6 @@ func ReadStamped(path string, v any, max int64) (st Stamp, found bool, err error
 		return Stamp{}, true, fmt.Errorf("%s is damaged: %w (fix it or move it aside)", path, err)
 	}
 	return Stamp{fi}, true, nil
-}
-
-func readCapped(path string, max int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > max {
-		return nil, fmt.Errorf("%s is larger than %d bytes", path, max)
-	}
-	return data, nil
 }
 
 // Write replaces the file at path with v encoded as JSON (mode 0600,
