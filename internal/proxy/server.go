@@ -52,6 +52,7 @@ type Server struct {
 	addr, socket string
 	servers      []*http.Server
 	log          *requestLog
+	watch        *connWatch
 	done         chan struct{} // closed when every listener has stopped
 	once         sync.Once
 	err          error // the first listener's failure; valid after done
@@ -64,7 +65,7 @@ func (p *Proxy) Start(c Config) (*Server, error) {
 	if c.Listen == "" && c.Socket == "" {
 		return nil, errors.New("the proxy needs a TCP address on this computer or a Unix socket to listen on")
 	}
-	s := &Server{log: p.reqlog, done: make(chan struct{})}
+	s := &Server{log: p.reqlog, watch: newConnWatch(), done: make(chan struct{})}
 	var listeners []net.Listener
 	closeAll := func() {
 		for _, l := range listeners {
@@ -81,7 +82,7 @@ func (p *Proxy) Start(c Config) (*Server, error) {
 		}
 		listeners = append(listeners, l)
 		s.addr = l.Addr().String()
-		s.servers = append(s.servers, newHTTPServer(&handler{p: p, hosts: hosts, needKey: true}))
+		s.servers = append(s.servers, s.newHTTPServer(&handler{p: p, hosts: hosts, needKey: true}))
 	}
 	if c.Socket != "" {
 		l, err := listenSocket(c.Socket)
@@ -92,7 +93,7 @@ func (p *Proxy) Start(c Config) (*Server, error) {
 		listeners = append(listeners, l)
 		s.socket = c.Socket
 		// curl --unix-socket PATH http://localhost/... names localhost.
-		s.servers = append(s.servers, newHTTPServer(&handler{p: p, hosts: []string{"localhost"}}))
+		s.servers = append(s.servers, s.newHTTPServer(&handler{p: p, hosts: []string{"localhost"}}))
 	}
 	var wg sync.WaitGroup
 	for i, srv := range s.servers {
@@ -106,10 +107,11 @@ func (p *Proxy) Start(c Config) (*Server, error) {
 	return s, nil
 }
 
-func newHTTPServer(h http.Handler) *http.Server {
-	// No read or write timeout: bodies stream as long as they last.
+func (s *Server) newHTTPServer(h http.Handler) *http.Server {
+	// No read or write timeout: bodies stream as long as they last. The
+	// watch closes connections slow to send a header or idle too long.
 	// OPTIONS * comes to the handler too, which refuses it.
-	return &http.Server{Handler: h, DisableGeneralOptionsHandler: true, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 1 << 20}
+	return &http.Server{Handler: h, DisableGeneralOptionsHandler: true, ConnState: s.watch.connState, MaxHeaderBytes: 1 << 20}
 }
 
 // listenTCP listens on addr, which must be on this computer, and returns
@@ -223,6 +225,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 	}
 	<-s.done
+	s.watch.stop()
 	s.log.flush()
 	return errors.Join(errs...)
 }
