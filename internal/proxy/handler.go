@@ -102,10 +102,8 @@ func (p *Proxy) route(r *http.Request) (*route, int, error) {
 	if err != nil {
 		return nil, http.StatusBadRequest, fmt.Errorf("the path is not valid: %w", err)
 	}
-	for _, seg := range strings.Split(rest, "/") {
-		if seg == "." || seg == ".." {
-			return nil, http.StatusBadRequest, errors.New("the path has a . or .. segment, which the proxy does not pass on: write the path it stands for")
-		}
+	if dotSegment(rest) {
+		return nil, http.StatusBadRequest, errors.New("the path has a . or .. segment, which the proxy does not pass on: write the path it stands for")
 	}
 	cred, err := p.creds.get(r.Context(), key)
 	if err != nil {
@@ -130,19 +128,25 @@ func (p *Proxy) route(r *http.Request) (*route, int, error) {
 // looked for again after reading what other processes connected.
 func (p *Proxy) account(escaped string) (string, string, error) {
 	trimmed := strings.TrimPrefix(escaped, "/")
-	segs := strings.SplitN(trimmed, "/", 3)
-	if segs[0] == "" {
+	first, after, _ := strings.Cut(trimmed, "/")
+	if first == "" {
 		return "", "", errors.New("name an account: request /ACCOUNT/path, ACCOUNT as 'keyport accounts' shows it or a provider id")
 	}
-	one, err := url.PathUnescape(segs[0])
+	one, err := url.PathUnescape(first)
 	if err != nil {
 		return "", "", fmt.Errorf("the account in the path is not valid: %w", err)
 	}
+	second, _, _ := strings.Cut(after, "/")
 	find := func() (string, string, error) {
-		if len(segs) > 1 && segs[1] != "" {
-			if two, err := url.PathUnescape(segs[1]); err == nil {
-				if a, ok := p.eng.Account(one + "/" + two); ok {
-					return a.Key(), restAfter(trimmed, 2), nil
+		if second != "" {
+			if two, err := url.PathUnescape(second); err == nil {
+				n := len(first) + 1 + len(second)
+				key := trimmed[:n] // PROVIDER/ID as written, when nothing in it was escaped
+				if one != first || two != second {
+					key = one + "/" + two
+				}
+				if _, ok := p.eng.Account(key); ok {
+					return key, trimmed[n:], nil
 				}
 			}
 		}
@@ -150,7 +154,7 @@ func (p *Proxy) account(escaped string) (string, string, error) {
 		if err != nil {
 			return "", "", err
 		}
-		return a.Key(), restAfter(trimmed, 1), nil
+		return a.Key(), trimmed[len(first):], nil
 	}
 	key, rest, err := find()
 	if errors.Is(err, auth.ErrUnknownAccount) && p.eng.Reload() == nil {
@@ -159,17 +163,16 @@ func (p *Proxy) account(escaped string) (string, string, error) {
 	return key, rest, err
 }
 
-// restAfter returns path (without its leading /) after its first n
-// segments: "" when nothing follows them, else "/" and the rest.
-func restAfter(path string, n int) string {
-	for range n {
-		i := strings.IndexByte(path, '/')
-		if i < 0 {
-			return ""
+// dotSegment reports whether path has a . or .. segment.
+func dotSegment(path string) bool {
+	for path != "" {
+		var seg string
+		seg, path, _ = strings.Cut(path, "/")
+		if seg == "." || seg == ".." {
+			return true
 		}
-		path = path[i+1:]
 	}
-	return "/" + path
+	return false
 }
 
 // fail answers with the proxy's own error: plain text starting "keyport:".
@@ -181,7 +184,8 @@ func fail(w http.ResponseWriter, code int, msg string) {
 	io.WriteString(w, "keyport: "+msg+"\n")
 }
 
-// recorder notes the status written, for the log line. Unwrap lets
+// recorder notes the status written, for the log line, and passes each
+// write on to the caller at once (see New). Unwrap lets
 // http.ResponseController reach Flush and Hijack underneath.
 type recorder struct {
 	http.ResponseWriter
@@ -199,7 +203,11 @@ func (r *recorder) Write(b []byte) (int, error) {
 	if r.code == 0 {
 		r.code = http.StatusOK
 	}
-	return r.ResponseWriter.Write(b)
+	n, err := r.ResponseWriter.Write(b)
+	if f, ok := r.ResponseWriter.(http.Flusher); ok && err == nil {
+		f.Flush() // the body's part leaves now; a small response still goes out in one write
+	}
+	return n, err
 }
 
 func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

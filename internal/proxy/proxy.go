@@ -30,7 +30,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"sync"
-	"time"
 
 	"github.com/keyport/keyport/auth"
 	"github.com/keyport/keyport/internal/boundary"
@@ -94,25 +93,20 @@ func New(e Engine, key string, log *slog.Logger, transport http.RoundTripper) *P
 	}
 	p := &Proxy{key: []byte(key), log: log, reqlog: newRequestLog(log), eng: e, creds: newCredentials(e)}
 	up := &upstream{send: boundary.RefuseRedirects(transport), creds: p.creds, log: log}
+	// No FlushInterval: the writer ServeHTTP gives the ReverseProxy (a
+	// recorder) passes each write of the body on at once, so that a
+	// response the provider sends slowly, of declared length or not,
+	// reaches the caller as it comes. A FlushInterval would do that with a
+	// timer per response, and -1 with a goroutine per response as well.
 	p.rp = &httputil.ReverseProxy{
-		Rewrite:       rewrite,
-		Transport:     up,
-		FlushInterval: flushEvery,
-		BufferPool:    buffers{},
-		ErrorHandler:  p.upstreamFailed,
-		ErrorLog:      slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		Rewrite:      rewrite,
+		Transport:    up,
+		BufferPool:   buffers{},
+		ErrorHandler: p.upstreamFailed,
+		ErrorLog:     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	return p
 }
-
-// flushEvery bounds how long a response with a declared length waits in
-// the proxy's buffers before it is passed on, when the provider sends it
-// slowly. Responses that stream (server-sent events, or of unknown length,
-// as large downloads often are) ReverseProxy passes on at every write
-// whatever this is. A FlushInterval of -1 would do that for every response
-// too, at the cost of a goroutine and a write of its own for the headers of
-// each one (the proxy's largest cost per request, bench/FINDINGS.md).
-const flushEvery = 100 * time.Millisecond
 
 // buffers lends ReverseProxy its 32 KiB copy buffers, which it would
 // otherwise allocate for every response: most of the garbage a request

@@ -96,6 +96,7 @@ func TestForwarding(t *testing.T) {
 		{"/api/items/a%2Fb?q=1&r=two+words", "/v1/items/a/b", "/v1/items/a%2Fb", "q=1&r=two+words", "Authorization", "Bearer tok-1"},
 		{"/api/1/me", "/v1/me", "", "", "Authorization", "Bearer tok-1"}, // PROVIDER/ID
 		{"/api%2F1/me", "/v1/me", "", "", "Authorization", "Bearer tok-1"},
+		{"/ap%69/%31/me/a%2Fb", "/v1/me/a/b", "/v1/me/a%2Fb", "", "Authorization", "Bearer tok-1"}, // PROVIDER/ID escaped
 		{"/ada@example.test/me", "/v1/me", "", "", "Authorization", "Bearer tok-1"},
 		{"/api", "/v1", "", "", "Authorization", "Bearer tok-1"},
 		{"/api/", "/v1/", "", "", "Authorization", "Bearer tok-1"},
