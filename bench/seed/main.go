@@ -2,12 +2,12 @@
 //
 //	seed -dir DIR -n N [-expiring] [-secret KEY]
 //
-// It writes N accounts (provider patreon, keys patreon/u0000...) to
-// DIR/accounts.json. Their tokens are valid for 30 days, or with -expiring
-// expire 10 to 60 minutes from now (1 h tokens, so none is due for a
-// refresh within the next 4 minutes). -secret also stores a valid token for
-// the account KEY in the keychain service $KEYPORT_KEYRING_SERVICE, the way
-// Keyport stores it.
+// It writes N accounts (provider patreon, keys patreon/u0000...) into the
+// index under DIR, through auth.Engine.Import as Keyport writes them. Their
+// tokens are valid for 30 days, or with -expiring expire 10 to 60 minutes
+// from now (1 h tokens, so none is due for a refresh within the next 4
+// minutes). -secret also stores a valid token for the account KEY in the
+// keychain service $KEYPORT_KEYRING_SERVICE, the way Keyport stores it.
 package main
 
 import (
