@@ -232,6 +232,23 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
+// waitQueued waits until n request lines wait in the proxy's log queue:
+// a caller has its answer before the handler returns and queues the line.
+func (f *fixture) waitQueued(n int) {
+	f.t.Helper()
+	for end := time.Now().Add(10 * time.Second); ; time.Sleep(2 * time.Millisecond) {
+		f.srv.log.mu.Lock()
+		queued := len(f.srv.log.pending)
+		f.srv.log.mu.Unlock()
+		if queued >= n {
+			return
+		}
+		if time.Now().After(end) {
+			f.t.Fatalf("%d request lines queued after 10 s, want %d", queued, n)
+		}
+	}
+}
+
 // get sends a GET through the proxy on TCP with the key, and returns the
 // status and body.
 func (f *fixture) get(path string, header ...string) (int, string) {

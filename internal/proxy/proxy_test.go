@@ -193,8 +193,12 @@ func TestSocketInUse(t *testing.T) {
 // duration; never a token, the key or the query.
 func TestLogLines(t *testing.T) {
 	f := newFixture(t)
+	f.srv.log.every = time.Hour // written when the test flushes
 	f.get("/api/items?secret=q-value", "Authorization", "Bearer caller-token")
+	// The answer leaves before the handler returns and queues the line.
+	f.waitQueued(1)
 	f.raw("GET /api/items HTTP/1.1\r\nHost: " + f.srv.Addr() + "\r\n\r\n") // no key
+	f.waitQueued(2)
 	f.srv.log.flush()
 	lines := f.log.lines()
 	if len(lines) != 2 {

@@ -15,6 +15,7 @@ func TestRequestLogQueues(t *testing.T) {
 	f := newFixture(t)
 	f.srv.log.every = time.Hour
 	f.get("/api/items")
+	f.waitQueued(1) // the answer leaves before the handler returns and queues the line
 	if lines := f.log.lines(); lines[0] != "" {
 		t.Errorf("the line was written on the request's own goroutine: %q", lines)
 	}
