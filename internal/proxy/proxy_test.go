@@ -40,6 +40,7 @@ func TestRefusals(t *testing.T) {
 		{"unknown account", "GET /nobody/echo HTTP/1.1\r\nHost: " + own + "\r\n" + key + "\r\n", 404, `unknown account "nobody"`},
 		{"dot-dot", "GET /api/../x HTTP/1.1\r\nHost: " + own + "\r\n" + key + "\r\n", 400, ". or .. segment"},
 		{"escaped dot-dot", "GET /api/%2e%2e/x HTTP/1.1\r\nHost: " + own + "\r\n" + key + "\r\n", 400, ". or .. segment"},
+		{"trailing dot", "GET /api/items/. HTTP/1.1\r\nHost: " + own + "\r\n" + key + "\r\n", 400, ". or .. segment"},
 		{"provider without api_base", "GET /noapi/echo HTTP/1.1\r\nHost: " + own + "\r\n" + key + "\r\n", 404, "names no api_base for noapi/1"},
 	}
 	for _, tt := range tests {

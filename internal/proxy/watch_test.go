@@ -15,11 +15,14 @@ import (
 )
 
 // watchWithin makes f's watch close connections after header and idle,
-// looking every tick.
+// looking every 10 ms from its next start.
 func (f *fixture) watchWithin(header, idle time.Duration) {
 	w := f.srv.watch
 	w.mu.Lock()
-	w.header, w.idle, w.tick = header, idle, 10*time.Millisecond
+	w.header, w.idle = header, idle
+	if !w.running { // a running look has read its tick
+		w.tick = 10 * time.Millisecond
+	}
 	w.mu.Unlock()
 }
 
@@ -67,10 +70,10 @@ func TestWatchClosesSlowHeader(t *testing.T) {
 // is used.
 func TestWatchClosesIdle(t *testing.T) {
 	f := newFixture(t)
-	f.watchWithin(time.Hour, 300*time.Millisecond)
+	f.watchWithin(time.Hour, time.Second)
 	c := f.dial()
 	r := bufio.NewReader(c)
-	for i := range 3 { // each within the idle wait: the connection stays
+	for i := range 3 { // one after the other, well within the idle wait: the connection stays
 		fmt.Fprintf(c, "GET /api/items HTTP/1.1\r\nHost: %s\r\n%s: %s\r\n\r\n", f.srv.Addr(), KeyHeader, testKey)
 		c.SetReadDeadline(time.Now().Add(10 * time.Second))
 		resp, err := http.ReadResponse(r, nil)
@@ -82,7 +85,6 @@ func TestWatchClosesIdle(t *testing.T) {
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("request %d: status %d", i+1, resp.StatusCode)
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
 	if !closedWithin(t, c, 10*time.Second) {
 		t.Error("the idle connection is still open 10 s after its idle time ran out")
@@ -93,9 +95,21 @@ func TestWatchClosesIdle(t *testing.T) {
 // takes to start and to stream, past both waits.
 func TestWatchLeavesRequestsRunning(t *testing.T) {
 	f := newFixture(t)
-	f.watchWithin(50*time.Millisecond, 50*time.Millisecond)
+	f.watchWithin(time.Hour, time.Hour)
 	f.api.on("/v1/slow", func(w http.ResponseWriter, r *http.Request) {
-		time.Sleep(300 * time.Millisecond) // six header waits before the answer starts
+		// The request's header is in (the API has it): its connection
+		// has no deadline, and from now on the waits are short, so the
+		// look would cut it if it cut a request being served.
+		watch := f.srv.watch
+		watch.mu.Lock()
+		for c, d := range watch.conns {
+			if d != 0 {
+				t.Errorf("the connection from %s, serving a request, has a deadline", c.RemoteAddr())
+			}
+		}
+		watch.mu.Unlock()
+		f.watchWithin(50*time.Millisecond, 50*time.Millisecond)
+		time.Sleep(300 * time.Millisecond) // six waits before the answer starts
 		for i := range 5 {
 			fmt.Fprintf(w, "part %d\n", i)
 			w.(http.Flusher).Flush()
