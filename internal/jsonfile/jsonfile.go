@@ -73,7 +73,7 @@ func ReadStamped(path string, v any, max int64) (st Stamp, found bool, err error
 		return Stamp{}, false, err
 	}
 	if fi.Size() > max {
-		return Stamp{}, false, fmt.Errorf("%s is larger than %d bytes", path, max)
+		return Stamp{}, false, fmt.Errorf("%s is larger than %d bytes, more than such a file ever holds (move it aside)", path, max)
 	}
 	data := make([]byte, fi.Size())
 	if _, err := io.ReadFull(f, data); err != nil {

@@ -162,7 +162,7 @@ func TestReadStamped(t *testing.T) {
 		t.Errorf("a damaged file: found %v, err %v", found, err)
 	}
 	os.WriteFile(path, []byte(`{"n":12345}`), 0o600)
-	if _, _, err := ReadStamped(path, &d, 5); err == nil || !strings.Contains(err.Error(), "larger than 5 bytes") {
+	if _, _, err := ReadStamped(path, &d, 5); err == nil || !strings.Contains(err.Error(), "larger than 5 bytes") || !strings.Contains(err.Error(), "move it aside") {
 		t.Errorf("a file over the cap: err %v", err)
 	}
 }
