@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/keyport/keyport/internal/applog"
+	"github.com/keyport/keyport/internal/procs"
 	"github.com/keyport/keyport/internal/proxy"
 )
 
@@ -41,7 +42,10 @@ func runProxy(ctx context.Context, env Env, fs *flag.FlagSet, args []string) err
 	lines := applog.NewLines(env.Err, 100*time.Millisecond)
 	defer lines.Close()
 	requests := slog.New(slog.NewTextHandler(lines, nil))
-	srv, err := proxy.New(e, key, requests, nil).Start(proxy.Config{Listen: *listen, Socket: *socket})
+	// One processor while requests come one at a time (internal/procs).
+	gate := procs.Narrow()
+	defer gate.Close()
+	srv, err := proxy.New(e, key, requests, nil).Start(proxy.Config{Listen: *listen, Socket: *socket, Requests: gate})
 	if err != nil {
 		return err
 	}

@@ -22,9 +22,14 @@ type handler struct {
 	p       *Proxy
 	hosts   []string
 	needKey bool
+	track   Tracker // or nil
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.track != nil {
+		h.track.Enter()
+		defer h.track.Leave()
+	}
 	start := time.Now()
 	rec := &recorder{ResponseWriter: w}
 	var account string

@@ -2,12 +2,15 @@ package proxy
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -241,5 +244,68 @@ func TestCredentialKeptUntilDue(t *testing.T) {
 	}
 	if refreshes, calls := f.eng.counts(); calls != 2 || refreshes != 1 {
 		t.Errorf("once due: %d token calls and %d refreshes, want 2 and 1", calls, refreshes)
+	}
+}
+
+// tracker counts what a Tracker is told.
+type tracker struct {
+	mu            sync.Mutex
+	entered, left int
+	inFlightAtAPI []int
+}
+
+func (tr *tracker) Enter() { tr.mu.Lock(); tr.entered++; tr.mu.Unlock() }
+func (tr *tracker) Leave() { tr.mu.Lock(); tr.left++; tr.mu.Unlock() }
+func (tr *tracker) counts() (int, int) {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	return tr.entered, tr.left
+}
+
+// TestRequestsTracked: Config.Requests hears of every request, refused
+// ones too, on TCP and the socket, entered before the provider is asked
+// and left once it is answered.
+func TestRequestsTracked(t *testing.T) {
+	api := newAPIServer(t)
+	tr := &tracker{}
+	api.on("/v1/seen", func(w http.ResponseWriter, r *http.Request) {
+		in, out := tr.counts()
+		tr.mu.Lock()
+		tr.inFlightAtAPI = append(tr.inFlightAtAPI, in-out)
+		tr.mu.Unlock()
+		io.WriteString(w, "ok")
+	})
+	srv, err := New(newFakeEngine(api.URL), testKey, nil, nil).Start(Config{Listen: "127.0.0.1:0", Socket: filepath.Join(t.TempDir(), "p.sock"), Requests: tr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Shutdown(context.Background()) })
+	f := &fixture{t: t, srv: srv, tcp: &http.Client{Timeout: 20 * time.Second}, socket: &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", srv.Socket())
+		}}}}
+	if code, body := f.get("/api/1/seen"); code != 200 {
+		t.Fatalf("through TCP: %d %s", code, body)
+	}
+	if resp := f.raw("GET /api/1/seen HTTP/1.1\r\nHost: " + srv.Addr() + "\r\n\r\n"); resp.StatusCode != http.StatusProxyAuthRequired {
+		t.Fatalf("without the key: %d", resp.StatusCode)
+	}
+	req, _ := http.NewRequest(http.MethodGet, "http://localhost/api/1/seen", nil)
+	if code, body := f.do(f.socket, req); code != 200 {
+		t.Fatalf("through the socket: %d %s", code, body)
+	}
+	for end := time.Now().Add(10 * time.Second); ; time.Sleep(2 * time.Millisecond) {
+		in, out := tr.counts()
+		if in == 3 && out == 3 {
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatalf("after 3 requests the tracker was entered %d and left %d times, want 3 and 3", in, out)
+		}
+	}
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	if fmt.Sprint(tr.inFlightAtAPI) != "[1 1]" {
+		t.Errorf("requests in flight while the API answered: %v, want [1 1]", tr.inFlightAtAPI)
 	}
 }

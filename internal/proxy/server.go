@@ -45,6 +45,16 @@ type Config struct {
 	// own until it is (so nobody else connects in between); "" makes
 	// none. Requests there need no key.
 	Socket string
+	// Requests, when not nil, is told when each request starts and ends,
+	// refused ones too (keyport proxy's procs.Gate).
+	Requests Tracker
+}
+
+// Tracker is told of requests as they start and end; its methods must be
+// safe for concurrent use and quick.
+type Tracker interface {
+	Enter()
+	Leave()
 }
 
 // Server is a running proxy. Its methods are safe for concurrent use.
@@ -82,7 +92,7 @@ func (p *Proxy) Start(c Config) (*Server, error) {
 		}
 		listeners = append(listeners, l)
 		s.addr = l.Addr().String()
-		s.servers = append(s.servers, s.newHTTPServer(&handler{p: p, hosts: hosts, needKey: true}))
+		s.servers = append(s.servers, s.newHTTPServer(&handler{p: p, hosts: hosts, needKey: true, track: c.Requests}))
 	}
 	if c.Socket != "" {
 		l, err := listenSocket(c.Socket)
@@ -93,7 +103,7 @@ func (p *Proxy) Start(c Config) (*Server, error) {
 		listeners = append(listeners, l)
 		s.socket = c.Socket
 		// curl --unix-socket PATH http://localhost/... names localhost.
-		s.servers = append(s.servers, s.newHTTPServer(&handler{p: p, hosts: []string{"localhost"}}))
+		s.servers = append(s.servers, s.newHTTPServer(&handler{p: p, hosts: []string{"localhost"}, track: c.Requests}))
 	}
 	var wg sync.WaitGroup
 	for i, srv := range s.servers {
