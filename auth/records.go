@@ -313,7 +313,9 @@ const scanWorkers = 4
 
 // readChanged reads, in parallel, the record files among names whose
 // version differs from the one seen last, and returns their records, their
-// versions and what could not be read.
+// versions and what could not be read. Each reader takes a contiguous share
+// of names and keeps its results until all are done: no hand-off per file,
+// which would wake a goroutine on another thread for each.
 func (s *accountStore) readChanged(names []string) ([]record, map[string]seenFile, []error) {
 	type result struct {
 		name  string
@@ -321,60 +323,62 @@ func (s *accountStore) readChanged(names []string) ([]record, map[string]seenFil
 		stamp jsonfile.Stamp
 		err   error
 	}
-	work := make(chan string)
-	results := make(chan result)
+	s.mu.Lock()
+	first := len(s.seen) == 0 // the first scan reads every file
+	prev := make([]jsonfile.Stamp, len(names))
+	known := make([]bool, len(names))
+	for i, name := range names {
+		prev[i], known[i] = s.seen[name]
+	}
+	s.mu.Unlock()
+	readers := min(scanWorkers, max(1, len(names)))
+	out := make([][]result, readers)
 	var wg sync.WaitGroup
-	for range min(scanWorkers, max(1, len(names))) {
+	for w := range readers {
 		wg.Go(func() {
-			for name := range work {
+			lo, hi := w*len(names)/readers, (w+1)*len(names)/readers
+			var mine []result
+			if first {
+				mine = make([]result, 0, hi-lo)
+			}
+			for i := lo; i < hi; i++ {
+				name := names[i]
 				path := filepath.Join(s.dir, name)
-				s.mu.Lock()
-				prev, known := s.seen[name]
-				s.mu.Unlock()
 				// A stat spares reading a record already seen; one never
 				// seen (all of them at start-up) is read straight away.
-				if known && jsonfile.StampOf(path).Same(prev) {
+				if known[i] && jsonfile.StampOf(path).Same(prev[i]) {
 					continue
 				}
 				var r record
 				st, found, err := jsonfile.ReadStamped(path, &r, maxRecordBytes)
-				if !found && err == nil || known && st.Same(prev) {
+				if !found && err == nil || known[i] && st.Same(prev[i]) {
 					continue // gone since the directory was read, or unchanged after all
 				}
 				if _, want, _ := s.path(r.Key); err == nil && (r.V != recordVersion || want != name) {
 					err = fmt.Errorf("account record %s is not Keyport's; move it aside", path)
 				}
-				results <- result{name, r, st, err}
+				mine = append(mine, result{name, r, st, err})
 			}
+			out[w] = mine
 		})
 	}
-	go func() {
-		for _, name := range names {
-			work <- name
-		}
-		close(work)
-		wg.Wait()
-		close(results)
-	}()
-	// The first scan reads every file: its results are made at their size.
-	// A later one reads the few that changed.
-	s.mu.Lock()
-	first := len(s.seen) == 0
-	s.mu.Unlock()
+	wg.Wait()
 	var fresh []record
 	files := map[string]seenFile{}
+	if first {
+		fresh = make([]record, 0, len(names))
+		files = make(map[string]seenFile, len(names))
+	}
 	var errs []error
-	for r := range results {
-		if r.err != nil {
-			errs = append(errs, r.err)
-			continue
+	for _, mine := range out {
+		for _, r := range mine {
+			if r.err != nil {
+				errs = append(errs, r.err)
+				continue
+			}
+			fresh = append(fresh, r.rec)
+			files[r.name] = seenFile{r.rec.Key, r.stamp}
 		}
-		if fresh == nil && first {
-			fresh = make([]record, 0, len(names))
-			files = make(map[string]seenFile, len(names))
-		}
-		fresh = append(fresh, r.rec)
-		files[r.name] = seenFile{r.rec.Key, r.stamp}
 	}
 	return fresh, files, errs
 }
