@@ -19,10 +19,13 @@ import (
 
 	"github.com/keyport/keyport/auth"
 	"github.com/keyport/keyport/internal/applog"
+	"github.com/keyport/keyport/internal/procs"
 	"github.com/keyport/keyport/ui"
 )
 
 func main() {
+	// Fewer collections until the window is on screen (internal/procs).
+	started := procs.LessGCWhileStarting()
 	hidden, ok := parseArgs(os.Args[1:])
 	if !ok {
 		fmt.Fprintf(os.Stderr, "keyport-window opens Keyport's window and takes only --hidden (start in the tray); the commands are in 'keyport' ('keyport help' lists them).\n")
@@ -38,6 +41,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	a := app.NewWithID(ui.AppID)
+	a.Lifecycle().SetOnStarted(started) // the window is shown by then, the tray started
 	log, closeLog, err := applog.File("keyport.log")
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "keyport-window: %v; logging to standard error\n", err)

@@ -1,5 +1,10 @@
-// Package procs runs a server process on one processor while it serves
-// one request at a time, and on all of them while requests overlap.
+// Package procs tunes the Go runtime for what Keyport's processes do:
+// `keyport proxy` runs on one processor while it serves one request at a
+// time and on all of them while requests overlap (Gate), and the window
+// collects garbage less often until it is on screen (LessGCWhileStarting).
+// Both leave the runtime alone when the environment sets GOMAXPROCS or
+// GOGC: the person's choice wins. Each belongs to a main command: the
+// settings are the process's.
 //
 // The Go scheduler, when a goroutine it runs readies another and a
 // processor (P) is idle, wakes a second thread to run it. A request
@@ -10,12 +15,6 @@
 // same work on one P, and, on a virtual machine, a fifth more CPU time
 // and latency (bench/FINDINGS.md). People's scripts mostly send one
 // request at a time; a burst of parallel ones still wants every CPU.
-//
-// A Gate sets GOMAXPROCS to 1, raises it back when a request starts
-// while another is in flight, and lowers it again once no two requests
-// have overlapped for a while. It leaves GOMAXPROCS alone when the
-// environment sets it: the person's choice wins. A process has one Gate
-// at most, owned by its main command: GOMAXPROCS belongs to the process.
 package procs
 
 import (
@@ -31,8 +30,11 @@ import (
 // resize the scheduler (which stops the world) over and over.
 const quietFor = time.Second
 
-// Gate narrows a process to one processor between overlapping requests.
-// Its methods are safe for concurrent use; a nil *Gate does nothing.
+// Gate narrows a process to one processor between overlapping requests:
+// it sets GOMAXPROCS to 1, raises it back when a request starts while
+// another is in flight, and lowers it again once no two requests have
+// overlapped for a while. Its methods are safe for concurrent use; a nil
+// *Gate does nothing.
 type Gate struct {
 	wide  int           // GOMAXPROCS while requests overlap: what it was
 	quiet time.Duration // quietFor; tests make it long and call look

@@ -2,6 +2,7 @@ package procs
 
 import (
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"testing"
 	"time"
@@ -174,5 +175,33 @@ func TestWatchNarrows(t *testing.T) {
 			t.Fatalf("10 s after the last overlap GOMAXPROCS is still %d", procs())
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestLessGCWhileStarting: the GC percent is startGCPercent until the
+// start ends, then what it was; $GOGC set leaves it alone.
+func TestLessGCWhileStarting(t *testing.T) {
+	t.Setenv("GOGC", "") // Setenv restores it; "" counts as unset
+	before := debug.SetGCPercent(100)
+	t.Cleanup(func() { debug.SetGCPercent(before) })
+	started := LessGCWhileStarting()
+	if got := debug.SetGCPercent(startGCPercent); got != startGCPercent {
+		t.Fatalf("while starting the GC percent is %d, want %d", got, startGCPercent)
+	}
+	started()
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Fatalf("after the start the GC percent is %d, want 100", got)
+	}
+	debug.SetGCPercent(70)
+	started() // once only: a later change stays
+	if got := debug.SetGCPercent(100); got != 70 {
+		t.Fatalf("a second call set the GC percent to %d", got)
+	}
+
+	t.Setenv("GOGC", "50")
+	debug.SetGCPercent(50)
+	LessGCWhileStarting()()
+	if got := debug.SetGCPercent(100); got != 50 {
+		t.Fatalf("with $GOGC set the GC percent became %d", got)
 	}
 }
