@@ -17,12 +17,20 @@ const startGCPercent = 400
 // LessGCWhileStarting raises the GC percent to startGCPercent, unless
 // $GOGC is set, and returns what puts it back; calling that more than
 // once does nothing more. The heap may grow up to that much further
-// before its next collection, which returns what start-up left.
+// before its next collection; so that the process does not keep the pages
+// it touched, putting the percent back also starts a collection that
+// returns the free memory to the system (debug.FreeOSMemory) on a
+// goroutine of its own, without waiting for it.
 func LessGCWhileStarting() (started func()) {
 	if os.Getenv("GOGC") != "" {
 		return func() {}
 	}
 	before := debug.SetGCPercent(startGCPercent)
 	var once sync.Once
-	return func() { once.Do(func() { debug.SetGCPercent(before) }) }
+	return func() {
+		once.Do(func() {
+			debug.SetGCPercent(before)
+			go debug.FreeOSMemory()
+		})
+	}
 }
