@@ -264,9 +264,10 @@ func TestProxyFigures(t *testing.T) {
 		return median(each), strings.Join(text, ",")
 	}
 
-	// Throughput: 8 clients for 2 s, five runs each, interleaved.
+	// Throughput: 8 clients for 2 s, nine runs each, interleaved: single
+	// runs of one program range over a fifth and more.
 	rps := map[string][]float64{}
-	for range 5 {
+	for range 9 {
 		order := []*target{baseline, pool, keyport}
 		mrand.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		for _, tg := range order {
@@ -316,6 +317,11 @@ func TestProxyFigures(t *testing.T) {
 	record(t, "proxy_rps_keyport", fmt.Sprintf("%.0f", medianF(rps["keyport"])))
 	record(t, "proxy_rps_baseline", fmt.Sprintf("%.0f", medianF(rps["baseline"])))
 	record(t, "proxy_rps_pooled", fmt.Sprintf("%.0f", medianF(rps["pooled"])))
+	var each []string
+	for i := range rps["keyport"] {
+		each = append(each, fmt.Sprintf("%.2f", rps["keyport"][i]/rps["baseline"][i]))
+	}
+	record(t, "proxy_rps_round_ratios", strings.Join(each, ","))
 	record(t, "proxy_rss_start_kb", rss0)
 	record(t, "proxy_rss_end_kb", rss1)
 	record(t, "proxy_rss_trend_kb", strings.Join(trend, ","))

@@ -449,7 +449,7 @@ $(printf '%s\n' "${rows[@]}")
   program measures up to a fifth apart from the next one (bench/FINDINGS.md). Latency: $(get proxy_rounds) rounds,
   each sending one request straight to the API and one through each process, in a new random order; a
   process's figure is the median over rounds of its time less the API's, and a proxy's is the median of its
-  processes' (Keyport's processes: $(get proxy_added_keyport_each_us) µs; the bare ones: $(get proxy_added_baseline_each_us) µs). Throughput: 8 clients for 2 s, 5 runs each, interleaved, the median. Memory: VmRSS of
+  processes' (Keyport's processes: $(get proxy_added_keyport_each_us) µs; the bare ones: $(get proxy_added_baseline_each_us) µs). Throughput: 8 clients for 2 s, 9 runs each, interleaved, the median (each round's Keyport / bare: $(get proxy_rps_round_ratios)). Memory: VmRSS of
   \`keyport proxy\` after 1,000 requests of warm-up and after 10,000 more (and every 2,500 in between).
 EOF
 	if [[ -f bench/FINDINGS.md ]]; then
