@@ -41,12 +41,13 @@ type Gate struct {
 
 	inFlight atomic.Int32
 	overlap  atomic.Bool // a request started beside another since the last look
-	isWide   atomic.Bool // mirrors widened, read without mu by Enter
+	// isWide says GOMAXPROCS is wide; Enter reads it without mu, and it
+	// changes only under mu, with GOMAXPROCS.
+	isWide atomic.Bool
 
-	mu      sync.Mutex // guards widened and closed, and serialises GOMAXPROCS changes
-	widened bool
-	closed  bool
-	done    chan struct{} // closed by Close: the look loop ends
+	mu     sync.Mutex // guards closed, and serialises GOMAXPROCS changes
+	closed bool
+	done   chan struct{} // closed by Close: the look loop ends
 }
 
 // Narrow sets GOMAXPROCS to 1 and returns the Gate that raises it while
@@ -97,8 +98,7 @@ func (g *Gate) Close() {
 	g.closed = true
 	close(g.done)
 	runtime.GOMAXPROCS(g.wide)
-	g.widened = true
-	g.isWide.Store(true)
+	g.isWide.Store(true) // for good: widen and look change nothing now
 }
 
 // widen gives the process its processors back, and starts the loop that
@@ -106,11 +106,10 @@ func (g *Gate) Close() {
 func (g *Gate) widen() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.widened {
+	if g.isWide.Load() {
 		return
 	}
 	runtime.GOMAXPROCS(g.wide)
-	g.widened = true
 	g.isWide.Store(true)
 	go g.watch()
 }
@@ -144,9 +143,8 @@ func (g *Gate) look() bool {
 	if g.closed {
 		return true
 	}
-	if g.widened {
+	if g.isWide.Load() {
 		runtime.GOMAXPROCS(1)
-		g.widened = false
 		g.isWide.Store(false)
 	}
 	return true
