@@ -211,10 +211,16 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	return newTrackedFixture(t, nil)
+}
+
+// newTrackedFixture is newFixture with tr as the proxy's Config.Requests.
+func newTrackedFixture(t *testing.T, tr Tracker) *fixture {
+	t.Helper()
 	api := newAPIServer(t)
 	f := &fixture{t: t, api: api, eng: newFakeEngine(api.URL), log: &logBuffer{}}
 	p := New(f.eng, testKey, slog.New(slog.NewTextHandler(f.log, nil)), nil)
-	srv, err := p.Start(Config{Listen: "127.0.0.1:0", Socket: filepath.Join(t.TempDir(), "proxy.sock")})
+	srv, err := p.Start(Config{Listen: "127.0.0.1:0", Socket: filepath.Join(t.TempDir(), "proxy.sock"), Requests: tr})
 	if err != nil {
 		t.Fatal(err)
 	}

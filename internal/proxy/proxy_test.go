@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -266,28 +265,19 @@ func (tr *tracker) counts() (int, int) {
 // ones too, on TCP and the socket, entered before the provider is asked
 // and left once it is answered.
 func TestRequestsTracked(t *testing.T) {
-	api := newAPIServer(t)
 	tr := &tracker{}
-	api.on("/v1/seen", func(w http.ResponseWriter, r *http.Request) {
+	f := newTrackedFixture(t, tr)
+	f.api.on("/v1/seen", func(w http.ResponseWriter, r *http.Request) {
 		in, out := tr.counts()
 		tr.mu.Lock()
 		tr.inFlightAtAPI = append(tr.inFlightAtAPI, in-out)
 		tr.mu.Unlock()
 		io.WriteString(w, "ok")
 	})
-	srv, err := New(newFakeEngine(api.URL), testKey, nil, nil).Start(Config{Listen: "127.0.0.1:0", Socket: filepath.Join(t.TempDir(), "p.sock"), Requests: tr})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Shutdown(context.Background()) })
-	f := &fixture{t: t, srv: srv, tcp: &http.Client{Timeout: 20 * time.Second}, socket: &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return (&net.Dialer{}).DialContext(ctx, "unix", srv.Socket())
-		}}}}
 	if code, body := f.get("/api/1/seen"); code != 200 {
 		t.Fatalf("through TCP: %d %s", code, body)
 	}
-	if resp := f.raw("GET /api/1/seen HTTP/1.1\r\nHost: " + srv.Addr() + "\r\n\r\n"); resp.StatusCode != http.StatusProxyAuthRequired {
+	if resp := f.raw("GET /api/1/seen HTTP/1.1\r\nHost: " + f.srv.Addr() + "\r\n\r\n"); resp.StatusCode != http.StatusProxyAuthRequired {
 		t.Fatalf("without the key: %d", resp.StatusCode)
 	}
 	req, _ := http.NewRequest(http.MethodGet, "http://localhost/api/1/seen", nil)
